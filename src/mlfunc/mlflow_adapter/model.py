@@ -1,0 +1,89 @@
+"""MLflow pyfunc models that evaluate mlfunc business functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from mlfunc.core import HYBRID, evaluate_hybrid, get_function
+from mlfunc.core.function import BusinessFunction, FloatArray
+from mlfunc.errors import InputDataError
+
+# Key of the model config that names the business function. The other keys
+# are its parameters.
+FUNCTION_KEY = "function"
+
+
+class FunctionModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """Evaluate the business function named in the model config with its parameters.
+
+    The config is written when a version is logged and read back in
+    ``load_context``, so the model carries no pickled state.
+    """
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        config = dict(context.model_config or {})
+        self._function: BusinessFunction = get_function(str(config.pop(FUNCTION_KEY)))
+        self._parameters = self._function.validate(config)
+
+    def predict(
+        self,
+        context: mlflow.pyfunc.PythonModelContext | None,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        values = _input_values(model_input, self._function.input.name)
+        result = self._function.evaluate(values, **self._parameters)
+        return pd.DataFrame({self._function.output.name: result}, index=model_input.index)
+
+
+def _input_values(model_input: pd.DataFrame, column: str) -> FloatArray:
+    # MLflow's schema enforcement has already checked the column name and type,
+    # but a caller without a signature may pass one unnamed column.
+    series = model_input[column] if column in model_input.columns else model_input.iloc[:, 0]
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class HybridFunction(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """The original demo's model: the hybrid function applied to every cell of a DataFrame.
+
+    Kept so that code written against the demo keeps working, now vectorised.
+    New code should deploy the ``hybrid`` function with ``mlfunc deploy``.
+
+    >>> import pandas as pd
+    >>> HybridFunction(x0=5, y0=2, gradient=1).predict(None, pd.DataFrame([[1, 7]])).values.tolist()
+    [[2.0, 4.0]]
+    """
+
+    def __init__(self, x0: float, y0: float, gradient: float) -> None:
+        parameters = HYBRID.validate({"x0": x0, "y0": y0, "gradient": gradient})
+        self.x0 = parameters["x0"]
+        self.y0 = parameters["y0"]
+        self.gradient = parameters["gradient"]
+        self.c = self.y0 - self.gradient * self.x0
+
+    def _custom_function(self, values: npt.ArrayLike) -> Any:
+        """Evaluate on a scalar (returning a float) or on an array (returning an array)."""
+        result = evaluate_hybrid(values, x0=self.x0, y0=self.y0, gradient=self.gradient)
+        return float(result) if result.ndim == 0 else result
+
+    def predict(
+        self,
+        context: mlflow.pyfunc.PythonModelContext | None,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        non_numeric = [str(name) for name, dtype in frame.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+        if non_numeric:
+            raise InputDataError(
+                f"HybridFunction.predict: column(s) {', '.join(map(repr, non_numeric))} are not numeric: "
+                "pass a DataFrame whose every column holds numbers"
+            )
+
+        values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        return pd.DataFrame(self._custom_function(values), index=frame.index, columns=frame.columns)

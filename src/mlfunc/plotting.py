@@ -1,0 +1,49 @@
+"""Plots of business functions over their domain, marking the breakpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from mlfunc.core import BusinessFunction
+from mlfunc.tables import atomic_output
+
+_SAMPLES = 1001
+
+
+def plot_function(
+    function: BusinessFunction, parameters: Mapping[str, object], output: str | Path, *, title: str | None = None
+) -> Path:
+    """Draw ``function`` over its plot domain as a PNG file, marking the breakpoint ``x0`` if it has one."""
+    values = function.validate(parameters)
+
+    # matplotlib is imported here so that `import mlfunc.plotting` stays cheap,
+    # and with the Agg backend so that no display is needed.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    low, high = function.plot_domain
+    x = np.linspace(low, high, _SAMPLES)
+    y = function.evaluate(x, **values)
+    arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
+
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
+    axes.plot(x, y, color="tab:blue", linewidth=2, label=f"{function.name}({arguments})")
+    if "x0" in values:
+        axes.axvline(values["x0"], color="tab:gray", linestyle="--", linewidth=1, label=f"breakpoint x0={values['x0']:g}")
+    axes.set_xlabel(function.input.name)
+    axes.set_ylabel(function.output.name)
+    axes.set_title(title or f"{function.name}: {function.description}", fontsize=9)
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper left")
+    figure.tight_layout()
+
+    target = Path(output)
+    with atomic_output(target) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)
+    return target

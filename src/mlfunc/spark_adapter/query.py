@@ -1,0 +1,54 @@
+"""Running one SQL query over files with models registered as SQL functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mlfunc.errors import InputDataError
+from mlfunc.spark_adapter.session import get_spark
+from mlfunc.spark_adapter.sql import register_model_function, register_table, run_query, spark_errors
+from mlfunc.tables import write_table
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's result, collected to the driver."""
+
+    frame: pd.DataFrame
+    rows: int
+
+
+def run_sql(
+    query: str,
+    *,
+    models: Mapping[str, str],
+    tables: Mapping[str, str],
+    sep: str | None = None,
+    output: str | Path | None = None,
+) -> QueryResult:
+    """Register ``models`` (SQL name to model URI) and ``tables`` (name to file), run ``query``.
+
+    The result is collected to the driver, so it must fit in memory. With
+    ``output`` it is also written as CSV or Parquet, atomically.
+    """
+    for path in tables.values():
+        if not Path(path).is_file():
+            raise InputDataError(f"table file '{path}' not found or not a regular file")
+
+    spark = get_spark()
+    for function_name, model_uri in models.items():
+        register_model_function(spark, function_name, model_uri)
+    for table_name, path in tables.items():
+        register_table(spark, table_name, path, sep=sep)
+
+    frame = run_query(spark, query)
+    with spark_errors("running the SQL query"):
+        result = frame.toPandas()
+
+    if output is not None:
+        write_table(result, output)
+    return QueryResult(frame=result, rows=len(result))

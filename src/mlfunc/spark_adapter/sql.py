@@ -1,0 +1,100 @@
+"""Registering models as Spark SQL functions, files as tables, and running queries."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow.pyfunc
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+
+from mlfunc.errors import InputDataError, SparkError
+from mlfunc.mlflow_adapter.registry import RegisteredVersion, resolve_version
+from mlfunc.mlflow_adapter.store import use_store
+from mlfunc.tables import detect_delimiter, is_parquet
+
+logger = logging.getLogger(__name__)
+
+
+class _DropLocalEnvWarning(logging.Filter):
+    # spark_udf warns that env_manager="local" does not rebuild the model's
+    # environment. mlfunc chooses "local" on purpose: the workers run the
+    # interpreter that logged the model, and no conda or network is needed.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return 'env_manager="local"' not in record.getMessage()
+
+
+@contextlib.contextmanager
+def spark_errors(action: str) -> Iterator[None]:
+    """Translate Spark errors raised while doing ``action`` into SparkError, keeping the first line."""
+    try:
+        yield
+    except PySparkException as exc:
+        summary = _summarise(exc)
+        raise SparkError(f"{action} failed: {summary}") from exc
+
+
+def _summarise(exc: PySparkException) -> str:
+    # A Python UDF error carries the worker's whole traceback. Its last line
+    # is the exception the user can act on.
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if "Traceback" in str(exc):
+        return lines[-1]
+    return lines[0]
+
+
+def register_model_function(spark: SparkSession, function_name: str, model_uri: str) -> RegisteredVersion | None:
+    """Register ``model_uri`` as the Spark SQL function ``function_name``.
+
+    The model runs through ``mlflow.pyfunc.spark_udf`` in the current Python
+    environment. Returns the registered version the URI resolved to.
+    """
+    if not function_name.isidentifier():
+        raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
+
+    use_store()
+    version = resolve_version(model_uri)
+
+    pyfunc_logger = logging.getLogger("mlflow.pyfunc")
+    quiet = _DropLocalEnvWarning()
+    pyfunc_logger.addFilter(quiet)
+    try:
+        with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
+            udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="double", env_manager="local")
+            spark.udf.register(function_name, udf)
+    finally:
+        pyfunc_logger.removeFilter(quiet)
+
+    logger.info("Registered SQL function %s for %s", function_name, model_uri)
+    return version
+
+
+def register_table(spark: SparkSession, table_name: str, path: str | Path, *, sep: str | None = None) -> DataFrame:
+    """Read a CSV or Parquet file and register it as the temporary view ``table_name``."""
+    source = Path(path)
+    if not table_name.isidentifier():
+        raise InputDataError(f"invalid table name {table_name!r}: use letters, digits and underscores")
+    if not source.is_file():
+        raise InputDataError(f"input file '{source}' for table {table_name!r} not found or not a regular file")
+
+    with spark_errors(f"reading '{source}' as table {table_name!r}"):
+        if is_parquet(source):
+            frame = spark.read.parquet(str(source))
+        else:
+            delimiter = sep or detect_delimiter(source)
+            frame = spark.read.csv(str(source), header=True, sep=delimiter, inferSchema=True)
+        frame.createOrReplaceTempView(table_name)
+
+    logger.info("Registered table %s from %s", table_name, source)
+    return frame
+
+
+def run_query(spark: SparkSession, query: str) -> DataFrame:
+    """Parse and analyse ``query``, raising SparkError with Spark's message if it is invalid."""
+    with spark_errors("SQL query"):
+        return spark.sql(query)

@@ -1,0 +1,113 @@
+"""Reading input tables from CSV or Parquet and writing results atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from mlfunc.errors import InputDataError
+
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+CANDIDATE_DELIMITERS = ",;\t|"
+_SNIFF_BYTES = 64 * 1024
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def detect_delimiter(path: Path) -> str:
+    """Guess the delimiter of a CSV file from its first lines, defaulting to a comma."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(_SNIFF_BYTES)
+    if not sample.strip():
+        raise InputDataError(f"input file '{path}' is empty: expected a header line and at least one row")
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CANDIDATE_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def read_table(path: str | os.PathLike[str], *, sep: str | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Read a CSV or Parquet file and return it with the CSV delimiter used (None for Parquet).
+
+    Raises InputDataError for a missing, unreadable or empty file.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise InputDataError(f"input file '{source}' not found or not a regular file")
+
+    try:
+        if is_parquet(source):
+            frame, used_sep = pd.read_parquet(source), None
+        else:
+            used_sep = sep or detect_delimiter(source)
+            frame = pd.read_csv(source, sep=used_sep)
+    except InputDataError:
+        raise
+    except pd.errors.EmptyDataError as exc:
+        raise InputDataError(f"input file '{source}' is empty: expected a header line and at least one row") from exc
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputDataError(f"cannot read input file '{source}': {exc}") from exc
+
+    if frame.empty:
+        raise InputDataError(f"input file '{source}' has no data rows: expected at least one row below the header")
+    return frame, used_sep
+
+
+def numeric_column(frame: pd.DataFrame, column: str, *, source: str) -> pd.Series:
+    """Return ``column`` of ``frame`` as float64, or raise InputDataError naming it.
+
+    Missing values stay NaN. ``source`` names the file or table in messages.
+    """
+    if column not in frame.columns:
+        available = ", ".join(repr(str(name)) for name in frame.columns)
+        raise InputDataError(f"column {column!r} not found in {source}: available columns are {available}")
+
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        numeric = pd.to_numeric(values, errors="coerce")
+        bad = values[numeric.isna() & values.notna()]
+        example = f"; first non-numeric value {bad.iloc[0]!r} at row {bad.index[0]}" if len(bad) else ""
+        raise InputDataError(
+            f"column {column!r} in {source} is not numeric (found dtype {values.dtype}{example}): "
+            "choose a numeric column with --column or clean the file"
+        )
+    return values.astype("float64")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` that replaces it only if the block succeeds.
+
+    On any error the temporary file is removed and ``path`` is left untouched,
+    so a failed command never leaves a half-written output file.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise InputDataError(f"cannot write output file '{target}': folder '{target.parent}' does not exist")
+
+    handle, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    temporary = Path(temporary_name)
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:
+    """Write ``frame`` as Parquet or CSV (chosen by suffix) without leaving a partial file."""
+    target = Path(path)
+    with atomic_output(target) as temporary:
+        if is_parquet(target):
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, sep=sep or ",", index=False)
