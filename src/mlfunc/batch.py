@@ -48,14 +48,14 @@ def predict_file(
         )
 
     # Imported here so that reading and checking the file needs no MLflow import.
-    from mlfunc.mlflow_adapter.loading import input_column_name, load_model
+    from mlfunc.mlflow_adapter.loading import input_column_name, load_model, prediction_values
 
     model, version = load_model(model_uri)
     model_column = input_column_name(model) or column
     predictions = model.predict(pd.DataFrame({model_column: values}))
 
     result = frame.copy()
-    result[output_column] = predictions.iloc[:, 0].to_numpy() if isinstance(predictions, pd.DataFrame) else predictions
+    result[output_column] = prediction_values(predictions)
     write_table(result, output_path, sep=used_sep)
 
     nulls = int(result[output_column].isna().sum())

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlfunc.core import HYBRID
+from mlfunc.errors import ModelNotFoundError
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -49,8 +50,8 @@ def load_wine_frame() -> pd.DataFrame:
 def run_demo(echo: Echo) -> DemoResult:
     """Deploy, promote, load and query the hybrid function, reporting each step through ``echo``."""
     from mlfunc.mlflow_adapter.deploy import deploy
-    from mlfunc.mlflow_adapter.loading import load_model
-    from mlfunc.mlflow_adapter.registry import ModelNotFoundError, resolve_version
+    from mlfunc.mlflow_adapter.loading import load_model, prediction_values
+    from mlfunc.mlflow_adapter.registry import resolve_version
     from mlfunc.mlflow_adapter.store import use_store
 
     store = use_store()
@@ -72,7 +73,9 @@ def run_demo(echo: Echo) -> DemoResult:
     model, _ = load_model(uri)
     sample = _sample_both_segments(wine)
     predicted = model.predict(pd.DataFrame({HYBRID.input.name: sample[DEMO_COLUMN].to_numpy()}))
-    pandas_result = pd.DataFrame({DEMO_COLUMN: sample[DEMO_COLUMN].to_numpy(), "prediction": predicted.iloc[:, 0]})
+    pandas_result = pd.DataFrame(
+        {DEMO_COLUMN: sample[DEMO_COLUMN].to_numpy(), "prediction": prediction_values(predicted)}
+    )
     echo(_indent(pandas_result.to_string(index=False)))
 
     echo(f"\n3. Registering models:/{MODEL_NAME}@champion as Spark SQL function {SQL_FUNCTION}")
@@ -123,10 +126,12 @@ def _sample_both_segments(wine: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_agreement(model: PyFuncModel, spark_result: pd.DataFrame) -> None:
+    from mlfunc.mlflow_adapter.loading import prediction_values
+
     # The same version run by two engines must give identical numbers, so any
     # difference is a bug worth stopping the demo for.
     inputs = pd.DataFrame({HYBRID.input.name: spark_result[DEMO_COLUMN].to_numpy(dtype=np.float64)})
-    expected = model.predict(inputs).iloc[:, 0].to_numpy(dtype=np.float64)
+    expected = prediction_values(model.predict(inputs))
     actual = spark_result["prediction"].to_numpy(dtype=np.float64)
     if not np.array_equal(expected, actual, equal_nan=True):
         mismatched = int(np.sum(expected != actual))

@@ -34,7 +34,9 @@ def plot_function(
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
     axes.plot(x, y, color="tab:blue", linewidth=2, label=f"{function.name}({arguments})")
     if "x0" in values:
-        axes.axvline(values["x0"], color="tab:gray", linestyle="--", linewidth=1, label=f"breakpoint x0={values['x0']:g}")
+        axes.axvline(
+            values["x0"], color="tab:gray", linestyle="--", linewidth=1, label=f"breakpoint x0={values['x0']:g}"
+        )
     axes.set_xlabel(function.input.name)
     axes.set_ylabel(function.output.name)
     axes.set_title(title or f"{function.name}: {function.description}", fontsize=9)

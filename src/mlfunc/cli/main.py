@@ -70,8 +70,12 @@ def _deploy_command(function: BusinessFunction) -> click.Command:
         f"\b\nExample:\n  mlfunc deploy {function.name} {example} --name custom_model --stage Production",
         params=[
             *(
-                click.Option([f"--{parameter.name.replace('_', '-')}", parameter.name], type=float, required=True,
-                             help=parameter.description + (f" ({parameter.unit})" if parameter.unit else ""))
+                click.Option(
+                    [f"--{parameter.name.replace('_', '-')}", parameter.name],
+                    type=float,
+                    required=True,
+                    help=parameter.description + (f" ({parameter.unit})" if parameter.unit else ""),
+                )
                 for parameter in function.parameters
             ),
             click.Option(["--name"], default="custom_model", show_default=True, help="Registered model name."),
@@ -113,11 +117,18 @@ def promote(name: str, version: str, stage: str | None, alias: str | None) -> No
 @click.argument("model_uri")
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file.")
 @click.option("--column", required=True, help="Input column the model is applied to.")
-@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
-              help="File to write: the input plus a prediction column. Parquet if it ends in .parquet.")
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write: the input plus a prediction column. Parquet if it ends in .parquet.",
+)
 @click.option("--sep", help="CSV delimiter of the input. Default: detected from the file.")
 @click.option("--output-column", default="prediction", show_default=True, help="Name of the added column.")
-def predict(model_uri: str, input_path: str, column: str, output_path: str, sep: str | None, output_column: str) -> None:
+def predict(
+    model_uri: str, input_path: str, column: str, output_path: str, sep: str | None, output_column: str
+) -> None:
     """Apply the model at MODEL_URI to one column of a file.
 
     \b
@@ -133,13 +144,23 @@ def predict(model_uri: str, input_path: str, column: str, output_path: str, sep:
 
 @main.command()
 @click.argument("query")
-@click.option("--model", "models", multiple=True, metavar="NAME=MODEL_URI", help="Register a model as SQL function NAME.")
-@click.option("--table", "tables", multiple=True, metavar="NAME=FILE", help="Register a CSV or Parquet file as table NAME.")
+@click.option(
+    "--model", "models", multiple=True, metavar="NAME=MODEL_URI", help="Register a model as SQL function NAME."
+)
+@click.option(
+    "--table", "tables", multiple=True, metavar="NAME=FILE", help="Register a CSV or Parquet file as table NAME."
+)
 @click.option("--sep", help="CSV delimiter of the table files. Default: detected from each file.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), help="Write the result to this file.")
 @click.option("--max-rows", default=20, show_default=True, type=click.IntRange(min=1), help="Rows to print.")
-def sql(query: str, models: tuple[str, ...], tables: tuple[str, ...], sep: str | None, output_path: str | None,
-        max_rows: int) -> None:
+def sql(
+    query: str,
+    models: tuple[str, ...],
+    tables: tuple[str, ...],
+    sep: str | None,
+    output_path: str | None,
+    max_rows: int,
+) -> None:
     """Run a Spark SQL QUERY with models as functions and files as tables.
 
     \b
@@ -162,8 +183,14 @@ def sql(query: str, models: tuple[str, ...], tables: tuple[str, ...], sep: str |
 
 
 @main.command()
-@click.option("--output", "output_path", default="hybrid.png", show_default=True, type=click.Path(dir_okay=False),
-              help="PNG file to write.")
+@click.option(
+    "--output",
+    "output_path",
+    default="hybrid.png",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="PNG file to write.",
+)
 @click.option("--x0", default=5.0, show_default=True, help="Breakpoint.")
 @click.option("--y0", default=2.0, show_default=True, help="Constant output below the breakpoint.")
 @click.option("--gradient", default=1.0, show_default=True, help="Slope of the linear segment.")
@@ -196,5 +223,3 @@ def demo(ctx: click.Context) -> None:
     if not ctx.parent or not ctx.parent.params.get("verbose"):
         logging.getLogger("mlfunc").setLevel(logging.WARNING)
     run_demo(click.echo)
-
-

@@ -50,7 +50,7 @@ class Parameter:
         # bool is an int subclass, but True as a breakpoint is almost surely a mistake.
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             self._reject(value, function)
-        number = float(value)
+        number = float(value)  # type: ignore[arg-type]  # numbers.Real has __float__
         if not math.isfinite(number):
             self._reject(value, function)
         if self.minimum is not None and number < self.minimum:

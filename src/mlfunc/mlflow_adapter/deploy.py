@@ -135,7 +135,7 @@ def _log_model(function: BusinessFunction, values: Mapping[str, float]) -> mlflo
     mlflow.set_tags(_run_tags(function, values))
 
     with tempfile.TemporaryDirectory(prefix="mlfunc-code-") as scratch:
-        return mlflow.pyfunc.log_model(
+        info: mlflow.models.model.ModelInfo = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT_NAME,
             python_model=model_entry.__file__,
             code_paths=[str(_copy_source(Path(scratch)))],
@@ -144,6 +144,7 @@ def _log_model(function: BusinessFunction, values: Mapping[str, float]) -> mlflo
             input_example=input_example_for(function),
             pip_requirements=pip_requirements(),
         )
+    return info
 
 
 def _register(

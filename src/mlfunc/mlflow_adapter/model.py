@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
 from mlfunc.core import HYBRID, evaluate_hybrid, get_function
 from mlfunc.core.function import BusinessFunction, FloatArray
@@ -18,21 +18,21 @@ from mlfunc.errors import InputDataError
 FUNCTION_KEY = "function"
 
 
-class FunctionModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class FunctionModel(PythonModel):
     """Evaluate the business function named in the model config with its parameters.
 
     The config is written when a version is logged and read back in
     ``load_context``, so the model carries no pickled state.
     """
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         config = dict(context.model_config or {})
         self._function: BusinessFunction = get_function(str(config.pop(FUNCTION_KEY)))
         self._parameters = self._function.validate(config)
 
     def predict(
         self,
-        context: mlflow.pyfunc.PythonModelContext | None,
+        context: PythonModelContext | None,
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def _input_values(model_input: pd.DataFrame, column: str) -> FloatArray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-class HybridFunction(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class HybridFunction(PythonModel):
     """The original demo's model: the hybrid function applied to every cell of a DataFrame.
 
     Kept so that code written against the demo keeps working, now vectorised.
@@ -73,7 +73,7 @@ class HybridFunction(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
 
     def predict(
         self,
-        context: mlflow.pyfunc.PythonModelContext | None,
+        context: PythonModelContext | None,
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:

@@ -113,7 +113,7 @@ class RegisteredVersion:
             stage=version.current_stage or "None",
             aliases=tuple(sorted(alias for alias, target in aliases.items() if str(target) == number)),
             run_id=version.run_id,
-            source=version.source,
+            source=version.source or "",
             description=version.description or "",
             tags=dict(version.tags or {}),
             created_ms=int(version.creation_timestamp or 0),
@@ -205,7 +205,8 @@ def promote(name: str, version: str, *, stage: str | None = None, alias: str | N
     versions = list_versions(name)
     if version not in {v.version for v in versions}:
         raise ModelNotFoundError(
-            f"version {version!r} of registered model {name!r} not found: its versions are {describe_versions(versions)}"
+            f"version {version!r} of registered model {name!r} not found: "
+            f"its versions are {describe_versions(versions)}"
         )
 
     client = mlflow.MlflowClient()
@@ -215,7 +216,9 @@ def promote(name: str, version: str, *, stage: str | None = None, alias: str | N
             # `models:/NAME/Production` URIs still need them; drop this filter
             # when MLflow removes stages.
             warnings.simplefilter("ignore", FutureWarning)
-            client.transition_model_version_stage(name, version, stage, archive_existing_versions=stage in ("Staging", "Production"))
+            client.transition_model_version_stage(
+                name, version, stage, archive_existing_versions=stage in ("Staging", "Production")
+            )
         logger.info("Moved version %s of %r to stage %s", version, name, stage)
 
     if alias is not None:

@@ -65,7 +65,10 @@ def get_spark(app_name: str = "mlfunc") -> SparkSession:
             # launch_gateway is PySpark's own JVM launcher; passing the log file
             # as the child's stdout and stderr is the one way to keep the JVM's
             # console lines (log4j, JDK notices) out of the user's terminal.
-            gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": subprocess.STDOUT})
+            gateway = launch_gateway(
+                conf,
+                popen_kwargs={"stdout": log, "stderr": subprocess.STDOUT},
+            )
         context = SparkContext(conf=conf, gateway=gateway)
     except (PySparkException, OSError) as exc:
         raise SparkError(
