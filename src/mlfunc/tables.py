@@ -48,7 +48,9 @@ def read_table(path: str | os.PathLike[str], *, sep: str | None = None) -> tuple
             frame, used_sep = pd.read_parquet(source), None
         else:
             used_sep = sep or detect_delimiter(source)
-            frame = pd.read_csv(source, sep=used_sep)
+            # pandas' default float parser can be off by one unit in the last
+            # place; the round-trip parser reads each number exactly, as Spark does.
+            frame = pd.read_csv(source, sep=used_sep, float_precision="round_trip")
     except InputDataError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -96,11 +98,20 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     handle, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)
     temporary = Path(temporary_name)
+    # mkstemp creates the file readable by its owner only; give it the
+    # permissions a plain open() would, as the replaced file is the user's output.
+    temporary.chmod(0o666 & ~_current_umask())
     try:
         yield temporary
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:

@@ -12,6 +12,10 @@ from mlfunc.errors import MlfuncError, ParameterError
 
 # Libraries whose INFO lines are noise on a terminal. Their warnings still show.
 _QUIET_LOGGERS = ("mlflow", "py4j", "alembic", "urllib3")
+# PySpark logs every failed query as a JSON record with the JVM stack trace
+# before raising it; mlfunc reports the same error as one line, so this
+# logger is silenced below CRITICAL.
+_SPARK_QUERY_LOGGER = "SQLQueryContextLogger"
 
 
 class _Formatter(logging.Formatter):
@@ -34,6 +38,7 @@ def configure_logging(level: int) -> None:
     package_logger.propagate = False
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    logging.getLogger(_SPARK_QUERY_LOGGER).setLevel(logging.CRITICAL)
 
 
 class MlfuncGroup(click.Group):

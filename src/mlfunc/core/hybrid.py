@@ -18,8 +18,11 @@ from mlfunc.core.parameters import Parameter
 def evaluate_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) -> FloatArray:
     """Evaluate the hybrid function on every element of ``x``.
 
-    NaN input gives NaN output. The linear segment follows IEEE arithmetic, so
-    ``x = inf`` with ``gradient = 0`` gives NaN, because ``0 * inf`` is NaN.
+    NaN input gives NaN output. The linear segment is computed as
+    ``gradient * x + c`` in IEEE double precision, like the original demo, so
+    ``x = inf`` with ``gradient = 0`` gives NaN (``0 * inf``), and at the
+    breakpoint the result can differ from ``y0`` by the rounding error of
+    ``gradient * x0``.
 
     >>> evaluate_hybrid([1.0, 5.0, 7.0], x0=5.0, y0=2.0, gradient=1.0).tolist()
     [2.0, 2.0, 4.0]
@@ -27,7 +30,7 @@ def evaluate_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) 
     values = np.asarray(x, dtype=np.float64)
     intercept = y0 - gradient * x0
 
-    result = np.multiply(values, gradient)
+    result = np.multiply(values, gradient, out=np.empty_like(values))
     result += intercept
     # NaN < x0 is False, so NaN rows keep the NaN of the linear segment.
     np.copyto(result, y0, where=values < x0)

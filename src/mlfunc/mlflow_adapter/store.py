@@ -51,18 +51,21 @@ class Store:
 
 def resolve_store() -> Store:
     """Return the store from ``MLFLOW_TRACKING_URI``, or the embedded default."""
-    configured = os.environ.get("MLFLOW_TRACKING_URI")
-    if configured:
-        return Store(tracking_uri=configured, embedded=False)
-
     home = mlfunc_home()
     database = home / "mlflow.db"
-    return Store(
+    embedded = Store(
         tracking_uri=f"sqlite:///{database}",
         embedded=True,
         database=database,
         artifact_root=home / "artifacts",
     )
+
+    # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI for child
+    # processes, so after use_store() the variable may name the embedded store.
+    configured = os.environ.get("MLFLOW_TRACKING_URI")
+    if configured and configured != embedded.tracking_uri:
+        return Store(tracking_uri=configured, embedded=False)
+    return embedded
 
 
 def use_store() -> Store:

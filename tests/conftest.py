@@ -1,0 +1,57 @@
+"""Shared fixtures: one throwaway MLflow store and one local Spark session per test run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlfunc.core import HYBRID
+
+HYBRID_PARAMETERS = {"x0": 5.0, "y0": 2.0, "gradient": 1.0}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlfunc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point mlfunc's embedded store at a temp folder and hide any real tracking server."""
+    home = tmp_path_factory.mktemp("mlfunc-home")
+    saved = {name: os.environ.get(name) for name in ("MLFUNC_HOME", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    os.environ["MLFUNC_HOME"] = str(home)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
+    yield home
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def deployed(mlfunc_home: Path) -> object:
+    """Deploy hybrid(x0=5, y0=2, gradient=1) once as 'shared_model' in Production with alias champion."""
+    from mlfunc.mlflow_adapter.deploy import deploy
+
+    return deploy(HYBRID, HYBRID_PARAMETERS, name="shared_model", stage="Production", alias="champion")
+
+
+@pytest.fixture(scope="session")
+def spark(mlfunc_home: Path) -> Iterator[object]:
+    """One local Spark session for the whole run, started the way the CLI starts it."""
+    from mlfunc.spark_adapter.session import get_spark
+
+    session = get_spark("mlfunc-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def wine_csv(tmp_path: Path) -> Path:
+    """A small `;`-delimited CSV shaped like the UCI wine quality files: quoted names with spaces."""
+    path = tmp_path / "wine.csv"
+    path.write_text(
+        '"fixed acidity";"alcohol";"colour"\n7.4;9.4;red\n7.8;4.5;red\n11.2;5.0;red\n6.9;;red\n7.4;12.8;red\n'
+    )
+    return path

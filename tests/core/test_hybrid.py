@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlfunc.core import HYBRID, evaluate_hybrid
+from mlfunc.errors import ParameterError
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+def test_hybrid_reference_values() -> None:
+    x = np.arange(-2, 13, dtype=np.float64)
+    expected = np.where(x < 5, 2.0, x - 3.0)
+    assert np.array_equal(HYBRID(x, x0=5, y0=2, gradient=1), expected)
+
+
+def test_hybrid_breakpoint_belongs_to_linear_segment() -> None:
+    assert HYBRID([5.0], x0=5, y0=2, gradient=3).tolist() == [2.0]
+    assert HYBRID([5.5], x0=5, y0=2, gradient=3).tolist() == [3.5]
+
+
+def test_hybrid_nan_input_gives_nan() -> None:
+    result = HYBRID([np.nan, 1.0], x0=5, y0=2, gradient=1)
+    assert math.isnan(result[0])
+    assert result[1] == 2.0
+
+
+def test_hybrid_infinities_follow_segments() -> None:
+    result = HYBRID([-np.inf, np.inf], x0=5, y0=2, gradient=1)
+    assert result.tolist() == [2.0, np.inf]
+
+
+def test_hybrid_does_not_modify_input() -> None:
+    x = np.array([1.0, 6.0, np.nan])
+    before = x.copy()
+    HYBRID(x, x0=5, y0=2, gradient=1)
+    assert np.array_equal(x, before, equal_nan=True)
+
+
+def test_hybrid_accepts_integers_and_lists() -> None:
+    result = evaluate_hybrid([1, 10], x0=5, y0=2, gradient=1)
+    assert result.dtype == np.float64
+    assert result.tolist() == [2.0, 7.0]
+
+
+@given(x=finite, x0=finite, y0=finite, gradient=finite)
+def test_hybrid_matches_definition(x: float, x0: float, y0: float, gradient: float) -> None:
+    expected = y0 if x < x0 else gradient * x + (y0 - gradient * x0)
+    assert HYBRID([x], x0=x0, y0=y0, gradient=gradient)[0] == expected
+
+
+@given(x0=finite, y0=finite, gradient=finite)
+def test_hybrid_segments_meet_at_breakpoint(x0: float, y0: float, gradient: float) -> None:
+    at_breakpoint = HYBRID([x0], x0=x0, y0=y0, gradient=gradient)[0]
+    # gradient * x0 + (y0 - gradient * x0) rounds twice, so the error scales
+    # with the larger of the two terms, not with y0.
+    scale = max(abs(gradient * x0), abs(y0))
+    assert abs(at_breakpoint - y0) <= 4 * np.spacing(scale)
+
+
+@given(xs=st.lists(finite, min_size=1, max_size=50), x0=finite, y0=finite)
+def test_hybrid_is_constant_below_breakpoint(xs: list[float], x0: float, y0: float) -> None:
+    x = np.array(xs)
+    result = HYBRID(x, x0=x0, y0=y0, gradient=2.5)
+    assert np.all(result[x < x0] == y0)
+
+
+INVALID_VALUES = [float("nan"), float("inf"), float("-inf"), "5", None, True, [5.0]]
+
+
+@pytest.mark.parametrize("parameter", [parameter.name for parameter in HYBRID.parameters])
+@pytest.mark.parametrize("value", INVALID_VALUES, ids=repr)
+def test_hybrid_invalid_parameter_named(parameter: str, value: object) -> None:
+    parameters: dict[str, object] = {"x0": 5.0, "y0": 2.0, "gradient": 1.0, parameter: value}
+    pattern = rf"invalid parameter '{parameter}' of function 'hybrid'.*got {re.escape(repr(value))}"
+    with pytest.raises(ParameterError, match=pattern):
+        HYBRID([1.0], **parameters)
+
+
+def test_hybrid_unknown_parameter_rejected() -> None:
+    with pytest.raises(ParameterError, match=r"unknown parameter 'slope'.*expected only x0, y0, gradient"):
+        HYBRID.validate({"x0": 1, "y0": 2, "gradient": 3, "slope": 4})
+
+
+def test_hybrid_missing_parameter_rejected() -> None:
+    with pytest.raises(ParameterError, match=r"missing parameter 'gradient'") as caught:
+        HYBRID.validate({"x0": 1, "y0": 2})
+    assert caught.value.parameter == "gradient"
