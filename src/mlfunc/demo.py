@@ -63,10 +63,16 @@ def run_demo(echo: Echo) -> DemoResult:
     except ModelNotFoundError:
         previous = None
     deployment = deploy(HYBRID, DEMO_PARAMETERS, name=MODEL_NAME, stage="Production", alias="champion")
-    echo(f"   run {deployment.run_id}: parameters logged, model {deployment.model_uri}")
-    echo(f"   registered version {deployment.version}, moved to stage Production with alias @champion")
-    if previous is not None:
-        echo(f"   version {previous.version} was in Production and is now Archived")
+    version = str(deployment.version)
+    if deployment.created:
+        echo(f"   run {deployment.run_id}: parameters logged, model {deployment.model_uri}")
+        echo(f"   {len(deployment.golden)} golden cases passed on the logged model, loaded in a fresh process")
+        echo(f"   registered version {version}, moved to stage Production with alias @champion")
+    else:
+        echo(f"   version {version} already holds this code and these parameters, so it is reused")
+    archived = previous.version if previous is not None and previous.version != version else None
+    if archived is not None:
+        echo(f"   version {archived} was in Production and is now Archived")
 
     uri = f"models:/{MODEL_NAME}/Production"
     echo(f"\n2. Loading {uri} with mlflow.pyfunc.load_model and predicting on pandas")
@@ -93,8 +99,8 @@ def run_demo(echo: Echo) -> DemoResult:
     echo(f"   open the MLflow UI with: {store.ui_command()}")
 
     return DemoResult(
-        version=deployment.version,
-        archived_version=previous.version if previous else None,
+        version=version,
+        archived_version=archived,
         pandas_predictions=pandas_result,
         spark_predictions=spark_result,
     )

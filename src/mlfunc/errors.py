@@ -9,7 +9,9 @@ prints it as one ``Error: ...`` line instead of a traceback::
     ├── InputDataError          unreadable file, missing or non-numeric column
     ├── RegistryError           the MLflow registry rejected or lacks something
     │   ├── ModelNotFoundError      name, version, stage or alias not found
-    │   └── RegistryUnavailableError  tracking server or database unreachable
+    │   ├── RegistryUnavailableError  tracking server or database unreachable
+    │   └── RollbackError           no earlier Production version to return to
+    ├── ValidationError         a logged version failed its golden cases
     └── SparkError              a Spark query or session failed
 
 Errors from MLflow and Spark are translated into these at the adapter
@@ -52,6 +54,14 @@ class ModelNotFoundError(RegistryError, LookupError):
 
 class RegistryUnavailableError(RegistryError):
     """The tracking server or its database cannot be reached."""
+
+
+class RollbackError(RegistryError):
+    """A rollback found no earlier Production version to return to."""
+
+
+class ValidationError(MlfuncError):
+    """A logged model version gave the wrong output for one or more golden cases."""
 
 
 class SparkError(MlfuncError):

@@ -16,7 +16,7 @@ _SAMPLES = 1001
 def plot_function(
     function: BusinessFunction, parameters: Mapping[str, object], output: str | Path, *, title: str | None = None
 ) -> Path:
-    """Draw ``function`` over its plot domain as a PNG file, marking the breakpoint ``x0`` if it has one."""
+    """Draw ``function`` over its plot domain as a PNG file, marking each breakpoint."""
     values = function.validate(parameters)
 
     # matplotlib is imported here so that `import mlfunc.plotting` stays cheap,
@@ -26,17 +26,20 @@ def plot_function(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    breakpoints = function.breakpoints(values)
     low, high = function.plot_domain
-    x = np.linspace(low, high, _SAMPLES)
+    low, high = min(low, *breakpoints, low), max(high, *breakpoints, high)
+    # The breakpoints themselves are sampled so the plot shows each jump exactly.
+    x = np.union1d(np.linspace(low, high, _SAMPLES), breakpoints)
     y = function.evaluate(x, **values)
     arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
 
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
     axes.plot(x, y, color="tab:blue", linewidth=2, label=f"{function.name}({arguments})")
-    if "x0" in values:
-        axes.axvline(
-            values["x0"], color="tab:gray", linestyle="--", linewidth=1, label=f"breakpoint x0={values['x0']:g}"
-        )
+    for index, breakpoint in enumerate(breakpoints):
+        label = "breakpoint" if index == 0 else None
+        axes.axvline(breakpoint, color="tab:gray", linestyle="--", linewidth=1, label=label)
+        axes.annotate(f"x={breakpoint:g}", (breakpoint, axes.get_ylim()[0]), fontsize=8, color="tab:gray")
     axes.set_xlabel(function.input.name)
     axes.set_ylabel(function.output.name)
     axes.set_title(title or f"{function.name}: {function.description}", fontsize=9)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlfunc.core import GoldenCase
 from mlfunc.errors import InputDataError
 
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
@@ -122,3 +123,31 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str |
             frame.to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, sep=sep or ",", index=False)
+
+
+GOLDEN_COLUMNS = ("x", "expected")
+
+
+def read_golden_cases(path: str | os.PathLike[str]) -> list[GoldenCase]:
+    """Read golden cases from a CSV or Parquet file with columns ``x``, ``expected`` and optional ``tolerance``."""
+    frame, _ = read_table(path)
+    source = f"golden-case file '{path}'"
+    missing = [column for column in GOLDEN_COLUMNS if column not in frame.columns]
+    if missing:
+        found = ", ".join(repr(str(name)) for name in frame.columns)
+        raise InputDataError(
+            f"{source} lacks column {missing[0]!r}: expected columns x, expected and optionally tolerance, "
+            f"found {found}"
+        )
+
+    x = numeric_column(frame, "x", source=source)
+    expected = numeric_column(frame, "expected", source=source)
+    tolerance = numeric_column(frame, "tolerance", source=source).fillna(0.0) if "tolerance" in frame else None
+    return [
+        GoldenCase(
+            x=float(x.iloc[row]),
+            expected=float(expected.iloc[row]),
+            tolerance=float(tolerance.iloc[row]) if tolerance is not None else 0.0,
+        )
+        for row in range(len(frame))
+    ]

@@ -270,3 +270,132 @@ def test_sql_command_bad_assignment() -> None:
     result = invoke("sql", "SELECT 1", "--model", "no-equals-sign")
     assert result.exit_code == 2
     assert "expected NAME=VALUE" in result.stderr
+
+
+def test_versions_command_table(deployed: Deployment) -> None:
+    result = invoke("versions", "shared_model")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "Production" in line)
+    assert "@champion" in row
+    assert '{"gradient": 1.0, "x0": 5.0, "y0": 2.0}' in row
+    assert "hybrid(x0=5, y0=2, gradient=1)" in row
+
+
+def test_versions_command_unknown_name(deployed: Deployment) -> None:
+    result = invoke("versions", "nobody")
+    assert_one_line_error(result, "registered model 'nobody' not found", "shared_model")
+
+
+def test_deploy_command_reuse_and_dry_run(deployed: Deployment) -> None:
+    common = ["deploy", "hybrid", "--x0", "5", "--y0", "2", "--gradient", "1", "--name", "shared_model"]
+    reused = invoke(*common)
+    assert reused.exit_code == 0, reused.output
+    assert f"Version {deployed.version} of 'shared_model' already holds this code" in reused.stdout
+
+    dry = invoke(*common, "--force", "--dry-run", "--stage", "Production", "--alias", "champion")
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines()[0] == "Dry run: nothing was changed. Would:"
+    assert f"  - archive version {deployed.version} (now Production)" in dry.stdout
+    assert f"  - point alias @champion from version {deployed.version} to the new version" in dry.stdout
+
+
+def test_deploy_command_failing_golden_file(mlfunc_home: Path, tmp_path: Path) -> None:
+    golden = tmp_path / "golden.csv"
+    golden.write_text("x,expected,tolerance\n7,4,0\n8,100,0.5\n")
+    result = invoke(
+        "deploy",
+        "hybrid",
+        "--x0",
+        "5",
+        "--y0",
+        "2",
+        "--gradient",
+        "1",
+        "--name",
+        "golden_cli",
+        "--golden",
+        str(golden),
+        "--stage",
+        "Production",
+    )
+    assert_one_line_error(result, "1 of 5 golden cases failed", "x=8.0: expected 100.0 (tolerance 0.5), got 5.0")
+    assert_one_line_error(invoke("versions", "golden_cli"), "registered model 'golden_cli' not found")
+
+
+def test_deploy_command_bad_golden_file(tmp_path: Path) -> None:
+    golden = tmp_path / "golden.csv"
+    golden.write_text("input,output\n1,2\n")
+    result = invoke("deploy", "hybrid", "--x0", "5", "--y0", "2", "--gradient", "1", "--golden", str(golden))
+    assert_one_line_error(result, "golden-case file", "lacks column 'x'", "found 'input', 'output'")
+
+
+def test_registry_commands_round_trip(deployed: Deployment) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    client.create_registered_model("cli_flow")
+    for _ in range(2):
+        client.create_model_version("cli_flow", source=str(deployed.model_uri), run_id=deployed.run_id)
+
+    assert invoke("promote", "cli_flow", "1", "--stage", "Production", "--alias", "champion").exit_code == 0
+    dry = invoke("promote", "cli_flow", "2", "--stage", "Production", "--dry-run")
+    assert "  - move version 2 of 'cli_flow' from None to Production" in dry.stdout
+    assert "  - archive version 1 (now Production)" in dry.stdout
+    assert invoke("promote", "cli_flow", "2", "--stage", "Production", "--alias", "champion").exit_code == 0
+
+    history = invoke("history", "cli_flow", "--at", "2999-01-01T00:00:00Z")
+    assert history.exit_code == 0, history.output
+    assert history.stdout.count("promote") == 2
+    assert "At 2999-01-01T00:00:00+00:00, version 2 of 'cli_flow' was in Production." in history.stdout
+
+    rolled = invoke("rollback", "cli_flow")
+    assert rolled.exit_code == 0, rolled.output
+    assert "Move version 1 of 'cli_flow' from Archived to Production" in rolled.stdout
+    assert "Point alias @champion from version 2 to version 1" in rolled.stdout
+    assert "rollback" in invoke("history", "cli_flow").stdout
+
+
+def test_rollback_command_without_history(deployed: Deployment) -> None:
+    import mlflow
+
+    mlflow.MlflowClient().create_registered_model("cli_lonely")
+    result = invoke("rollback", "cli_lonely")
+    assert_one_line_error(result, "no earlier Production version of 'cli_lonely'")
+
+
+def test_history_command_bad_time(deployed: Deployment) -> None:
+    result = invoke("history", "shared_model", "--at", "yesterday")
+    assert result.exit_code == 2
+    assert "expected an ISO 8601 time" in result.stderr
+
+
+def test_diff_command_missing_version(deployed: Deployment) -> None:
+    result = invoke("diff", "shared_model", deployed.version or "1", "77")
+    assert_one_line_error(result, "version '77' of registered model 'shared_model' not found")
+
+
+@pytest.mark.slow
+def test_unreachable_registry_hides_password(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on `port` once the probe socket is closed.
+    env = {
+        **__import__("os").environ,
+        "MLFLOW_TRACKING_URI": f"http://alice:s3cret@127.0.0.1:{port}",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "mlfunc", "versions", "custom_model"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert f"http://alice:***@127.0.0.1:{port} cannot be reached" in completed.stderr
+    assert "s3cret" not in completed.stderr + completed.stdout
+    assert "Traceback" not in completed.stderr

@@ -4,7 +4,8 @@ import pytest
 
 from mlfunc.errors import ModelNotFoundError, RegistryError
 from mlfunc.mlflow_adapter.deploy import Deployment
-from mlfunc.mlflow_adapter.registry import ModelReference, parse_model_uri, promote, resolve_version
+from mlfunc.mlflow_adapter.promotion import promote
+from mlfunc.mlflow_adapter.registry import ModelReference, parse_model_uri, resolve_version
 from mlfunc.mlflow_adapter.store import redact_uri
 
 

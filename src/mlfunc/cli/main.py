@@ -54,19 +54,54 @@ def deploy() -> None:
 def _deploy_command(function: BusinessFunction) -> click.Command:
     # One subcommand per business function, its options generated from the
     # function's parameter declarations.
-    def run(name: str, stage: str | None, alias: str | None, experiment: str, **parameters: float) -> None:
+    def run(
+        name: str,
+        stage: str | None,
+        alias: str | None,
+        experiment: str,
+        golden_path: str | None,
+        reference_path: str | None,
+        reference_column: str | None,
+        force: bool,
+        dry_run: bool,
+        **parameters: float,
+    ) -> None:
+        if (reference_path is None) != (reference_column is None):
+            raise click.UsageError("--reference and --column go together: pass both or neither")
+
+        from mlfunc.cli.reports import print_deployment
         from mlfunc.mlflow_adapter.deploy import deploy as deploy_function
+        from mlfunc.tables import numeric_column, read_golden_cases, read_table
+
+        golden = read_golden_cases(golden_path) if golden_path else []
+        reference = None
+        if reference_path is not None and reference_column is not None:
+            frame, _ = read_table(reference_path)
+            source = f"reference file '{reference_path}'"
+            reference = numeric_column(frame, reference_column, source=source).to_numpy()
 
         deployment = deploy_function(
-            function, parameters, name=name, stage=stage and stage.capitalize(), alias=alias, experiment=experiment
+            function,
+            parameters,
+            name=name,
+            stage=stage and stage.capitalize(),
+            alias=alias,
+            experiment=experiment,
+            golden=golden,
+            reference=reference,
+            force=force,
+            dry_run=dry_run,
         )
-        click.echo(f"Deployed {deployment.registry_uri} (run {deployment.run_id}) to {deployment.tracking_uri}")
+        print_deployment(deployment)
 
     example = " ".join(f"--{parameter.name.replace('_', '-')} 1" for parameter in function.parameters)
     command = click.Command(
         function.name,
         callback=run,
         help=f"Deploy the {function.name} function: {function.description}.\n\n"
+        "The model is logged, its golden cases are checked against the logged artifact in a fresh "
+        "process, and only then is a version registered and promoted. Deploying the same code and "
+        "parameters again reuses the version that holds them.\n\n"
         f"\b\nExample:\n  mlfunc deploy {function.name} {example} --name custom_model --stage Production",
         params=[
             *(
@@ -82,6 +117,19 @@ def _deploy_command(function: BusinessFunction) -> click.Command:
             click.Option(["--stage"], type=STAGE_CHOICES, help="Move the new version to this stage."),
             click.Option(["--alias"], help="Point this alias (for example champion) at the new version."),
             click.Option(["--experiment"], default="mlfunc", show_default=True, help="MLflow experiment of the run."),
+            click.Option(
+                ["--golden", "golden_path"],
+                type=click.Path(dir_okay=False),
+                help="CSV or Parquet file of extra golden cases: columns x, expected and optionally tolerance.",
+            ),
+            click.Option(
+                ["--reference", "reference_path"],
+                type=click.Path(dir_okay=False),
+                help="CSV or Parquet file of real data; its behaviour is logged as metrics.",
+            ),
+            click.Option(["--column", "reference_column"], help="Column of the --reference file to use."),
+            click.Option(["--force"], is_flag=True, help="Create a new version even if one holds the same content."),
+            click.Option(["--dry-run"], is_flag=True, help="Print what would change and change nothing."),
         ],
     )
     return command
@@ -89,28 +137,6 @@ def _deploy_command(function: BusinessFunction) -> click.Command:
 
 for _function in FUNCTIONS.values():
     deploy.add_command(_deploy_command(_function))
-
-
-@main.command()
-@click.argument("name")
-@click.argument("version")
-@click.option("--stage", type=STAGE_CHOICES, help="Move the version to this stage, archiving the previous holder.")
-@click.option("--alias", help="Point this alias at the version.")
-def promote(name: str, version: str, stage: str | None, alias: str | None) -> None:
-    """Move VERSION of registered model NAME to a stage and/or an alias.
-
-    \b
-    Example:
-      mlfunc promote custom_model 3 --stage Production --alias champion
-    """
-    if stage is None and alias is None:
-        raise click.UsageError("nothing to do: pass --stage, --alias or both")
-
-    from mlfunc.mlflow_adapter.registry import promote as promote_version
-    from mlfunc.mlflow_adapter.store import use_store
-
-    use_store()
-    promote_version(name, version, stage=stage and stage.capitalize(), alias=alias)
 
 
 @main.command()
@@ -223,3 +249,7 @@ def demo(ctx: click.Context) -> None:
     if not ctx.parent or not ctx.parent.params.get("verbose"):
         logging.getLogger("mlfunc").setLevel(logging.WARNING)
     run_demo(click.echo)
+
+
+# Registry commands live in their own module and attach themselves to `main`.
+from mlfunc.cli import registry as _registry_commands  # noqa: E402, F401

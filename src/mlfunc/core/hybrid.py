@@ -37,6 +37,14 @@ def evaluate_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) 
     return result
 
 
+def segment_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) -> npt.NDArray[np.int64]:
+    """Label each value with its segment: 0 constant (x < x0), 1 linear (x >= x0), -1 NaN."""
+    values = np.asarray(x, dtype=np.float64)
+    labels = np.where(values < x0, 0, 1).astype(np.int64)
+    labels[np.isnan(values)] = -1
+    return labels
+
+
 def _golden_cases(params: Mapping[str, float]) -> tuple[GoldenCase, ...]:
     x0, y0, gradient = params["x0"], params["y0"], params["gradient"]
     return (
@@ -59,4 +67,6 @@ HYBRID = BusinessFunction(
     evaluate=evaluate_hybrid,
     golden_cases=_golden_cases,
     plot_domain=(-10.0, 20.0),
+    segment=segment_hybrid,
+    breakpoints=lambda params: (params["x0"],),
 )

@@ -1,47 +1,63 @@
-"""Packaging a parameterised business function as an MLflow model version."""
+"""Packaging a parameterised business function as a validated MLflow model version.
+
+``deploy`` validates the parameters, logs the model from code, checks the
+golden cases against the logged artifact in a fresh process, and only then
+registers a version and promotes it. Deploying the same code and parameters
+again reuses the version that holds them unless ``force`` is set.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-import platform
 import shutil
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import mlflow
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
 from mlflow.types import ColSpec, Schema
 
 import mlfunc
-from mlfunc.core import BusinessFunction
+from mlfunc.core import BusinessFunction, GoldenCase
+from mlfunc.errors import ModelNotFoundError
 from mlfunc.mlflow_adapter import model_entry
-from mlfunc.mlflow_adapter.lineage import git_tags
+from mlfunc.mlflow_adapter.gate import GoldenResult, run_gate
+from mlfunc.mlflow_adapter.lineage import CODE_HASH_TAG, PARAMETERS_HASH_TAG, lineage_tags
 from mlfunc.mlflow_adapter.model import FUNCTION_KEY
-from mlfunc.mlflow_adapter.registry import promote, registry_errors
-from mlfunc.mlflow_adapter.store import DEFAULT_EXPERIMENT, ensure_experiment, use_store
+from mlfunc.mlflow_adapter.promotion import EXCLUSIVE_STAGES, PromotionPlan, promote
+from mlfunc.mlflow_adapter.registry import RegisteredVersion, list_versions, registry_errors
+from mlfunc.mlflow_adapter.report import model_card, reference_metrics
+from mlfunc.mlflow_adapter.store import DEFAULT_EXPERIMENT, ensure_experiment, retry_when_locked, use_store
+from mlfunc.plotting import plot_function
 
 logger = logging.getLogger(__name__)
 
 MODEL_ARTIFACT_NAME = "model"
+MODEL_CARD_FILE = "model_card.md"
+PLOT_FILE = "function.png"
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """A logged and registered model version."""
+    """The outcome of a deploy: a new or reused version, or with ``dry_run`` only the plan."""
 
     name: str
-    version: str
-    run_id: str
-    model_uri: str
+    version: str | None
     tracking_uri: str
-    stage: str | None
-    alias: str | None
+    created: bool
+    dry_run: bool = False
+    run_id: str | None = None
+    model_uri: str | None = None
+    promotion: PromotionPlan | None = None
+    golden: tuple[GoldenResult, ...] = ()
+    steps: tuple[str, ...] = field(default=())
 
     @property
     def registry_uri(self) -> str:
@@ -69,14 +85,6 @@ def pip_requirements() -> list[str]:
     return [f"{package}=={metadata.version(package)}" for package in ("mlflow", "numpy", "pandas")]
 
 
-def _copy_source(destination: Path) -> Path:
-    # Copy mlfunc without byte-code caches, so the logged code is source only.
-    package = Path(mlfunc.__file__).parent
-    target = destination / "mlfunc"
-    shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return target
-
-
 def deploy(
     function: BusinessFunction,
     parameters: Mapping[str, object],
@@ -85,57 +93,148 @@ def deploy(
     stage: str | None = None,
     alias: str | None = None,
     experiment: str = DEFAULT_EXPERIMENT,
+    golden: Sequence[GoldenCase] = (),
+    reference: npt.NDArray[np.float64] | None = None,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> Deployment:
-    """Log ``function`` with ``parameters`` as an MLflow model, register a new version and promote it.
+    """Log, validate, register and promote ``function`` with ``parameters`` as a version of ``name``.
 
-    Parameters are validated before anything is written, so invalid ones
-    leave the tracking store and registry unchanged.
+    ``golden`` adds cases to the function's own. ``reference`` is a column of
+    real data whose behaviour is logged as metrics. Parameters are validated
+    before anything is written, and a failing golden case raises
+    ValidationError before anything is registered.
     """
     values = function.validate(parameters)
+    cases = (*function.golden_cases(values), *golden)
     store = use_store()
+    lineage = lineage_tags(function, values)
+
+    existing = _version_with_same_content(name, lineage)
+    if existing is not None and not force:
+        return _reuse(existing, store.display_uri, stage=stage, alias=alias, dry_run=dry_run)
+    if dry_run:
+        return Deployment(
+            name=name,
+            version=None,
+            tracking_uri=store.display_uri,
+            created=False,
+            dry_run=True,
+            steps=tuple(_new_version_steps(function, values, name, experiment, stage, alias)),
+        )
 
     with registry_errors(f"deploying {function.name} as {name!r} to {store.display_uri}"):
-        experiment_id = ensure_experiment(store, experiment)
+        experiment_id = retry_when_locked(lambda: ensure_experiment(store, experiment), description="experiment")
         with mlflow.start_run(experiment_id=experiment_id) as run:
-            model_info = _log_model(function, values)
-        version = _register(name, function, values, run.info.run_id, model_info)
+            run_id = run.info.run_id
+            model_info = _log_model(function, values, lineage)
+            report = run_gate(model_info.model_uri, function.input.name, cases)
+            metrics = reference_metrics(function, values, reference) if reference is not None else {}
+            if metrics:
+                mlflow.log_metrics(metrics)
+        version = _register(name, function, values, run_id, model_info, lineage)
+        _log_review_artifacts(function, values, name, version, run_id, report.results, lineage, metrics)
 
-    logger.info("Logged model %s in run %s", model_info.model_uri, run.info.run_id)
+    logger.info("Logged model %s in run %s", model_info.model_uri, run_id)
     logger.info("Registered version %s of %r", version, name)
 
+    promotion = None
     if stage is not None or alias is not None:
-        promote(name, version, stage=stage, alias=alias)
+        promotion = promote(name, version, stage=stage, alias=alias)
 
     return Deployment(
         name=name,
         version=version,
-        run_id=run.info.run_id,
-        model_uri=model_info.model_uri,
         tracking_uri=store.display_uri,
-        stage=stage,
-        alias=alias,
+        created=True,
+        run_id=run_id,
+        model_uri=model_info.model_uri,
+        promotion=promotion,
+        golden=report.results,
     )
 
 
-def _run_tags(function: BusinessFunction, values: Mapping[str, float]) -> dict[str, str]:
-    return {
-        "mlfunc.function": function.name,
-        "mlfunc.parameters": json.dumps(dict(values), sort_keys=True),
-        "mlfunc.version": mlfunc.__version__,
-        "mlfunc.python": platform.python_version(),
-        **git_tags(),
-    }
+def _version_with_same_content(name: str, lineage: Mapping[str, str]) -> RegisteredVersion | None:
+    try:
+        versions = list_versions(name)
+    except ModelNotFoundError:
+        return None
+    for version in reversed(versions):
+        same_parameters = version.tags.get(PARAMETERS_HASH_TAG) == lineage[PARAMETERS_HASH_TAG]
+        if same_parameters and version.tags.get(CODE_HASH_TAG) == lineage[CODE_HASH_TAG]:
+            return version
+    return None
 
 
-def _log_model(function: BusinessFunction, values: Mapping[str, float]) -> mlflow.models.model.ModelInfo:
-    # MLflow also logs the model config as run params; logging the same values
+def _reuse(
+    existing: RegisteredVersion, tracking_uri: str, *, stage: str | None, alias: str | None, dry_run: bool
+) -> Deployment:
+    logger.info(
+        "Version %s of %r already holds this code and these parameters: no new version (use --force to add one)",
+        existing.version,
+        existing.name,
+    )
+    promotion = None
+    if stage is not None or alias is not None:
+        promotion = promote(existing.name, existing.version, stage=stage, alias=alias, dry_run=dry_run)
+    return Deployment(
+        name=existing.name,
+        version=existing.version,
+        tracking_uri=tracking_uri,
+        created=False,
+        dry_run=dry_run,
+        run_id=existing.run_id,
+        model_uri=existing.source,
+        promotion=promotion,
+        steps=tuple(promotion.steps()) if promotion else (),
+    )
+
+
+def _new_version_steps(
+    function: BusinessFunction,
+    values: Mapping[str, float],
+    name: str,
+    experiment: str,
+    stage: str | None,
+    alias: str | None,
+) -> list[str]:
+    arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
+    steps = [
+        f"log {function.name}({arguments}) as a model in experiment {experiment!r}",
+        "check its golden cases against the logged model in a fresh process",
+        f"register it as a new version of {name!r}",
+    ]
+    try:
+        versions = list_versions(name)
+    except ModelNotFoundError:
+        versions = []
+    if stage is not None:
+        steps.append(f"move the new version to {stage}")
+        if stage in EXCLUSIVE_STAGES:
+            steps.extend(f"archive version {v.version} (now {stage})" for v in versions if v.stage == stage)
+    if alias is not None:
+        holder = next((v.version for v in versions if alias in v.aliases), None)
+        steps.append(f"point alias @{alias} " + (f"from version {holder} " if holder else "") + "to the new version")
+    return steps
+
+
+def _copy_source(destination: Path) -> Path:
+    # Copy mlfunc without byte-code caches, so the logged code is source only.
+    package = Path(mlfunc.__file__).parent
+    target = destination / "mlfunc"
+    shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def _log_model(function: BusinessFunction, values: Mapping[str, float], lineage: Mapping[str, str]) -> ModelInfo:
+    # MLflow also logs the model config as run params. Logging the same values
     # first keeps the two identical, because MLflow rejects a changed param.
     config: dict[str, object] = {FUNCTION_KEY: function.name, **values}
     mlflow.log_params(config)
-    mlflow.set_tags(_run_tags(function, values))
+    mlflow.set_tags(dict(lineage))
 
     with tempfile.TemporaryDirectory(prefix="mlfunc-code-") as scratch:
-        info: mlflow.models.model.ModelInfo = mlflow.pyfunc.log_model(
+        info: ModelInfo = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT_NAME,
             python_model=model_entry.__file__,
             code_paths=[str(_copy_source(Path(scratch)))],
@@ -152,23 +251,58 @@ def _register(
     function: BusinessFunction,
     values: Mapping[str, float],
     run_id: str,
-    model_info: mlflow.models.model.ModelInfo,
+    model_info: ModelInfo,
+    lineage: Mapping[str, str],
 ) -> str:
     client = mlflow.MlflowClient()
-    try:
-        client.create_registered_model(name)
-    except mlflow.exceptions.MlflowException as exc:
-        # RESOURCE_ALREADY_EXISTS: a previous deploy (or a concurrent one) created it.
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
 
+    def create_model() -> None:
+        try:
+            client.create_registered_model(name)
+        except mlflow.exceptions.MlflowException as exc:
+            # A previous deploy, or a concurrent one, created it already.
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+
+    retry_when_locked(create_model, description=f"creating registered model {name!r}")
     arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
-    version = client.create_model_version(
-        name=name,
-        source=model_info.model_uri,
-        run_id=run_id,
-        model_id=model_info.model_id,
-        tags=_run_tags(function, values),
-        description=f"{function.name}({arguments}), deployed with mlfunc {mlfunc.__version__}",
+    version = retry_when_locked(
+        lambda: client.create_model_version(
+            name=name,
+            source=model_info.model_uri,
+            run_id=run_id,
+            model_id=model_info.model_id,
+            tags=dict(lineage),
+            description=f"{function.name}({arguments}), deployed with mlfunc {mlfunc.__version__}",
+        ),
+        description=f"creating a version of {name!r}",
     )
     return str(version.version)
+
+
+def _log_review_artifacts(
+    function: BusinessFunction,
+    values: Mapping[str, float],
+    name: str,
+    version: str,
+    run_id: str,
+    golden: Sequence[GoldenResult],
+    lineage: Mapping[str, str],
+    metrics: Mapping[str, float],
+) -> None:
+    client = mlflow.MlflowClient()
+    with tempfile.TemporaryDirectory(prefix="mlfunc-review-") as scratch:
+        folder = Path(scratch)
+        card = model_card(
+            function=function,
+            values=values,
+            name=name,
+            version=version,
+            golden=golden,
+            lineage=lineage,
+            metrics=metrics,
+        )
+        (folder / MODEL_CARD_FILE).write_text(card)
+        plot_function(function, values, folder / PLOT_FILE, title=f"{name} version {version}")
+        client.log_artifact(run_id, str(folder / MODEL_CARD_FILE))
+        client.log_artifact(run_id, str(folder / PLOT_FILE))

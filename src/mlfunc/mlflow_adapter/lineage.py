@@ -1,11 +1,30 @@
-"""Where a deployment came from: the git state of the working directory."""
+"""Where a version came from: git state, package versions and hashes of code and parameters.
+
+All of it is recorded as tags on the run and the model version, so it lives
+in the registry and survives a restart of the tracking server.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import platform
 import subprocess
+import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 
+import mlfunc
+from mlfunc.core import BusinessFunction
+
 GIT_TIMEOUT_SECONDS = 10
+
+FUNCTION_TAG = "mlfunc.function"
+PARAMETERS_TAG = "mlfunc.parameters"
+PARAMETERS_HASH_TAG = "mlfunc.parameters_hash"
+CODE_HASH_TAG = "mlfunc.code_hash"
+GIT_COMMIT_TAG = "mlfunc.git.commit"
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
@@ -18,8 +37,17 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return completed.stdout.strip() if completed.returncode == 0 else None
 
 
+def strip_credentials(url: str) -> str:
+    """Return a git remote URL without any ``user:password@`` or token part."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
 def git_tags(cwd: Path | None = None) -> dict[str, str]:
-    """Return the commit and dirty flag of the git working tree at ``cwd`` as MLflow tags.
+    """Return commit, branch, dirty flag and remote URL of the git working tree at ``cwd``.
 
     Returns an empty dict outside a git working tree or where git is not installed.
     """
@@ -28,5 +56,40 @@ def git_tags(cwd: Path | None = None) -> dict[str, str]:
     if commit is None:
         return {}
 
+    tags = {GIT_COMMIT_TAG: commit}
     status = _git(["status", "--porcelain", "--untracked-files=no"], folder)
-    return {"mlfunc.git.commit": commit, "mlfunc.git.dirty": str(bool(status)).lower()}
+    tags["mlfunc.git.dirty"] = str(bool(status)).lower()
+    branch = _git(["rev-parse", "--abbrev-ref", "HEAD"], folder)
+    if branch and branch != "HEAD":
+        tags["mlfunc.git.branch"] = branch
+    remote = _git(["remote", "get-url", "origin"], folder)
+    if remote:
+        tags["mlfunc.git.remote"] = strip_credentials(remote)
+    return tags
+
+
+def parameters_hash(function: BusinessFunction, values: Mapping[str, float]) -> str:
+    """Return a SHA-256 of the function name and its parameters, independent of their order."""
+    canonical = json.dumps({"function": function.name, "parameters": dict(values)}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def code_hash(function: BusinessFunction) -> str:
+    """Return a SHA-256 of the source file that defines the function's ``evaluate``."""
+    source = inspect.getsourcefile(function.evaluate)
+    if source is None:
+        return "unknown"
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+
+
+def lineage_tags(function: BusinessFunction, values: Mapping[str, float], cwd: Path | None = None) -> dict[str, str]:
+    """Return every lineage tag of a deployment of ``function`` with ``values``."""
+    return {
+        FUNCTION_TAG: function.name,
+        PARAMETERS_TAG: json.dumps(dict(values), sort_keys=True),
+        PARAMETERS_HASH_TAG: parameters_hash(function, values),
+        CODE_HASH_TAG: code_hash(function),
+        "mlfunc.version": mlfunc.__version__,
+        "mlfunc.python": platform.python_version(),
+        **git_tags(cwd),
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -192,36 +191,3 @@ def _select(reference: ModelReference, versions: list[RegisteredVersion]) -> Reg
     if reference.version is not None:
         return next((v for v in versions if v.version == reference.version), None)
     return versions[-1] if versions else None
-
-
-def promote(name: str, version: str, *, stage: str | None = None, alias: str | None = None) -> None:
-    """Move ``version`` of ``name`` to ``stage`` (archiving the previous holder) and/or ``alias``.
-
-    Raises ModelNotFoundError, listing the versions that exist, if ``version`` does not exist.
-    """
-    if stage is not None and stage not in STAGES:
-        raise RegistryError(f"invalid stage {stage!r}: expected one of {', '.join(STAGES)}")
-
-    versions = list_versions(name)
-    if version not in {v.version for v in versions}:
-        raise ModelNotFoundError(
-            f"version {version!r} of registered model {name!r} not found: "
-            f"its versions are {describe_versions(versions)}"
-        )
-
-    client = mlflow.MlflowClient()
-    if stage is not None:
-        with registry_errors(f"moving version {version} of {name!r} to stage {stage}"), warnings.catch_warnings():
-            # MLflow has deprecated stages since 2.9 in favour of aliases, but
-            # `models:/NAME/Production` URIs still need them; drop this filter
-            # when MLflow removes stages.
-            warnings.simplefilter("ignore", FutureWarning)
-            client.transition_model_version_stage(
-                name, version, stage, archive_existing_versions=stage in ("Staging", "Production")
-            )
-        logger.info("Moved version %s of %r to stage %s", version, name, stage)
-
-    if alias is not None:
-        with registry_errors(f"setting alias {alias!r} on version {version} of {name!r}"):
-            client.set_registered_model_alias(name, alias, version)
-        logger.info("Set alias @%s of %r to version %s", alias, name, version)

@@ -7,12 +7,19 @@ are absolute, so a version loads by URI from any working directory.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import random
+import sqlite3
 import sys
+import time
 import urllib.parse
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -23,6 +30,13 @@ from mlfunc.settings import mlfunc_home
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "mlfunc"
+
+T = TypeVar("T")
+
+# Retries of a write that found the SQLite database locked by another
+# process: about 13 s of backoff in all, on top of SQLite's own busy timeout.
+LOCKED_RETRY_ATTEMPTS = 8
+LOCKED_RETRY_FIRST_DELAY_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -69,12 +83,67 @@ def resolve_store() -> Store:
 
 
 def use_store() -> Store:
-    """Point MLflow at the resolved store, creating the embedded folder if needed."""
+    """Point MLflow at the resolved store, creating the embedded database if needed."""
     store = resolve_store()
-    if store.embedded and store.artifact_root is not None:
-        store.artifact_root.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(store.tracking_uri)
+    logging.getLogger("mlflow.store.db.utils").addFilter(_DROP_LOCKED_ERRORS)
+    if store.embedded and store.artifact_root is not None and store.database is not None:
+        store.artifact_root.mkdir(parents=True, exist_ok=True)
+        _initialise_embedded(store.database)
     return store
+
+
+def _initialise_embedded(database: Path) -> None:
+    # MLflow creates the tables of a new SQLite store when a client first
+    # touches it. Several processes doing that at once race on the schema
+    # migration, so the first touch is serialised with a file lock.
+    with _file_lock(database.with_suffix(".lock")):
+        mlflow.MlflowClient().search_experiments(max_results=1)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_database_locked(exc: BaseException) -> bool:
+    """Return whether ``exc`` comes from a SQLite database locked by another writer."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, sqlite3.OperationalError):
+            return getattr(cause, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def retry_when_locked(operation: Callable[[], T], *, description: str) -> T:
+    """Run ``operation``, retrying with exponential backoff while the SQLite store is locked."""
+    delay = LOCKED_RETRY_FIRST_DELAY_SECONDS
+    for attempt in range(1, LOCKED_RETRY_ATTEMPTS + 1):
+        try:
+            return operation()
+        except MlflowException as exc:
+            if attempt == LOCKED_RETRY_ATTEMPTS or not is_database_locked(exc):
+                raise
+            logger.debug("Database locked while %s, retry %d in %.2f s", description, attempt, delay)
+            time.sleep(delay * (1 + random.random()))
+            delay *= 2
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+class _DropLockedErrors(logging.Filter):
+    # MLflow logs every SQLite error with a full traceback before raising it.
+    # A locked database is retried here, so that log line would only alarm.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.exc_info[1] and is_database_locked(record.exc_info[1]))
+
+
+_DROP_LOCKED_ERRORS = _DropLockedErrors()
 
 
 def ensure_experiment(store: Store, name: str = DEFAULT_EXPERIMENT) -> str:
