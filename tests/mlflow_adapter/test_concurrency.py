@@ -54,14 +54,14 @@ def test_concurrent_deploys_and_promotions(tmp_path: Path) -> None:
     for result in promotions:
         assert result.returncode == 0, result.stderr
 
-    previous = os.environ.get("MLFUNC_HOME")
+    previous = os.environ["MLFUNC_HOME"]
     os.environ["MLFUNC_HOME"] = env["MLFUNC_HOME"]
     try:
-        use_store()
+        assert use_store().database == tmp_path / "home" / "mlflow.db"
         versions = list_versions("conc")
         history = read_history("conc")
     finally:
-        os.environ["MLFUNC_HOME"] = previous or ""
+        os.environ["MLFUNC_HOME"] = previous
         use_store()
 
     assert sorted(int(v.version) for v in versions) == list(range(1, PROCESSES + 1))

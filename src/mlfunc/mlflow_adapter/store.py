@@ -33,6 +33,10 @@ DEFAULT_EXPERIMENT = "mlfunc"
 
 T = TypeVar("T")
 
+# The embedded store's URI as last passed to mlflow.set_tracking_uri, which
+# copies it into the MLFLOW_TRACKING_URI variable.
+_exported_uri: str | None = None
+
 # Retries of a write that found the SQLite database locked by another
 # process: about 13 s of backoff in all, on top of SQLite's own busy timeout.
 LOCKED_RETRY_ATTEMPTS = 8
@@ -75,17 +79,19 @@ def resolve_store() -> Store:
     )
 
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI for child
-    # processes, so after use_store() the variable may name the embedded store.
+    # processes, so a value equal to what use_store() set is not the user's.
     configured = os.environ.get("MLFLOW_TRACKING_URI")
-    if configured and configured != embedded.tracking_uri:
+    if configured and configured not in (embedded.tracking_uri, _exported_uri):
         return Store(tracking_uri=configured, embedded=False)
     return embedded
 
 
 def use_store() -> Store:
     """Point MLflow at the resolved store, creating the embedded database if needed."""
+    global _exported_uri
     store = resolve_store()
     mlflow.set_tracking_uri(store.tracking_uri)
+    _exported_uri = store.tracking_uri if store.embedded else None
     logging.getLogger("mlflow.store.db.utils").addFilter(_DROP_LOCKED_ERRORS)
     if store.embedded and store.artifact_root is not None and store.database is not None:
         store.artifact_root.mkdir(parents=True, exist_ok=True)
