@@ -24,6 +24,7 @@ from mlfunc.mlflow_adapter import model_entry
 from mlfunc.mlflow_adapter.lineage import git_tags
 from mlfunc.mlflow_adapter.model import FUNCTION_KEY
 from mlfunc.mlflow_adapter.registry import promote, registry_errors
+from mlfunc.mlflow_adapter.registry_kind import check_registry_request
 from mlfunc.mlflow_adapter.store import DEFAULT_EXPERIMENT, ensure_experiment, use_store
 
 logger = logging.getLogger(__name__)
@@ -88,11 +89,13 @@ def deploy(
 ) -> Deployment:
     """Log ``function`` with ``parameters`` as an MLflow model, register a new version and promote it.
 
-    Parameters are validated before anything is written, so invalid ones
-    leave the tracking store and registry unchanged.
+    Parameters, the model name and the stage are validated before anything
+    is written, so invalid ones leave the tracking store and registry
+    unchanged. Unity Catalog accepts only three-part names and no stage.
     """
     values = function.validate(parameters)
     store = use_store()
+    check_registry_request(name, stage)
 
     with registry_errors(f"deploying {function.name} as {name!r} to {store.display_uri}"):
         experiment_id = ensure_experiment(store, experiment)

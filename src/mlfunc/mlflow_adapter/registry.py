@@ -15,6 +15,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
 from mlfunc.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
+from mlfunc.mlflow_adapter.registry_kind import check_registry_request, current_registry
 from mlfunc.mlflow_adapter.store import redact_uri
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ def resolve_version(uri: str) -> RegisteredVersion | None:
     reference = parse_model_uri(uri)
     if reference is None:
         return None
+    check_registry_request(reference.name, reference.stage)
 
     versions = list_versions(reference.name)
     found = _select(reference, versions)
@@ -175,12 +177,19 @@ def resolve_version(uri: str) -> RegisteredVersion | None:
         raise ModelNotFoundError(
             f"model URI {uri!r} not found: registered model {reference.name!r} has no {reference.describe()}. "
             f"Its versions are {describe_versions(versions)}. "
-            f"Promote one with: mlfunc promote {reference.name} VERSION "
-            + (f"--alias {reference.alias}" if reference.alias else f"--stage {reference.stage or 'Production'}")
+            f"Promote one with: mlfunc promote {reference.name} VERSION {_promote_option(reference)}"
         )
 
     logger.info("Resolved %s to version %s of %r", uri, found.version, reference.name)
     return found
+
+
+def _promote_option(reference: ModelReference) -> str:
+    if reference.alias is not None:
+        return f"--alias {reference.alias}"
+    if not current_registry().supports_stages:
+        return "--alias champion"
+    return f"--stage {reference.stage or 'Production'}"
 
 
 def _select(reference: ModelReference, versions: list[RegisteredVersion]) -> RegisteredVersion | None:
@@ -197,8 +206,10 @@ def _select(reference: ModelReference, versions: list[RegisteredVersion]) -> Reg
 def promote(name: str, version: str, *, stage: str | None = None, alias: str | None = None) -> None:
     """Move ``version`` of ``name`` to ``stage`` (archiving the previous holder) and/or ``alias``.
 
-    Raises ModelNotFoundError, listing the versions that exist, if ``version`` does not exist.
+    Raises ModelNotFoundError, listing the versions that exist, if ``version`` does not exist,
+    and RegistryError for a stage on a registry without stages (Unity Catalog).
     """
+    check_registry_request(name, stage)
     if stage is not None and stage not in STAGES:
         raise RegistryError(f"invalid stage {stage!r}: expected one of {', '.join(STAGES)}")
 
