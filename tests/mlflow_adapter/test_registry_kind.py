@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import mlflow
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import ALREADY_EXISTS
 
 from mlfunc.core import HYBRID
 from mlfunc.errors import ModelNotFoundError, RegistryError
@@ -227,3 +229,17 @@ def test_resolve_missing_version_on_unity_catalog_suggests_alias(
 ) -> None:
     with pytest.raises(ModelNotFoundError, match=rf"mlfunc promote {UC_MODEL} VERSION --alias champion$"):
         resolve_version(f"models:/{UC_MODEL}/999")
+
+
+def test_deploy_again_when_registry_reports_already_exists(
+    uc_deployment: Deployment, unity_catalog: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unity Catalog answers ALREADY_EXISTS for an existing model, where SQLite
+    # answers RESOURCE_ALREADY_EXISTS. Databricks is out of reach, so this one
+    # fault is injected.
+    def reject_existing(self: mlflow.MlflowClient, name: str, *args: object, **kwargs: object) -> None:
+        raise MlflowException(f"Registered model {name} already exists", error_code=ALREADY_EXISTS)
+
+    monkeypatch.setattr(mlflow.MlflowClient, "create_registered_model", reject_existing)
+    again = deploy(HYBRID, HYBRID_PARAMETERS, name=UC_MODEL, alias="champion")
+    assert int(again.version) > int(uc_deployment.version)

@@ -161,8 +161,10 @@ def _register(
     try:
         client.create_registered_model(name)
     except mlflow.exceptions.MlflowException as exc:
-        # RESOURCE_ALREADY_EXISTS: a previous deploy (or a concurrent one) created it.
-        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+        # A previous deploy (or a concurrent one) created it. Unity Catalog
+        # reports ALREADY_EXISTS where the workspace registry reports
+        # RESOURCE_ALREADY_EXISTS; MLflow 3.17's own register_model accepts both.
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
             raise
 
     arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
