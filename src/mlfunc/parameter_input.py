@@ -46,7 +46,7 @@ def _to_number(text: str) -> object:
 def read_parameter_file(function: BusinessFunction, path: str | Path) -> dict[str, float]:
     """Read and validate the parameters of ``function`` from a JSON or TOML file.
 
-    The file holds parameter names and numbers, such as
+    The file contains parameter names and numbers, such as
     ``{"x0": 5, "y0": 2, "gradient": 1}`` or ``x0 = 5`` lines. An optional
     ``function`` entry must name ``function``, so a file written for another
     function is rejected.

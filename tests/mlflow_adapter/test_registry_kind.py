@@ -132,7 +132,7 @@ def test_parse_model_uri_three_part_names(uri: str, expected: ModelReference) ->
     assert parse_model_uri(uri) == expected
 
 
-def test_current_registry_defaults_to_embedded_workspace(deployed: Deployment) -> None:
+def test_current_registry_embedded_workspace(deployed: Deployment) -> None:
     registry = current_registry()
     assert registry.kind == "workspace"
     assert not registry.emulated
@@ -140,13 +140,13 @@ def test_current_registry_defaults_to_embedded_workspace(deployed: Deployment) -
 
 
 def test_current_registry_detects_unity_catalog_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Only the URI is read; no client is created, so nothing contacts Databricks.
+    # Only the URI is read and no client is created, so nothing contacts Databricks.
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", "databricks-uc")
     monkeypatch.delenv(REGISTRY_ENV, raising=False)
     assert current_registry() == ModelRegistry("unity-catalog", "databricks-uc")
 
 
-def test_workspace_setting_conflicts_with_unity_catalog_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workspace_setting_conflicts_with_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", "databricks-uc")
     monkeypatch.setenv(REGISTRY_ENV, "workspace")
     with pytest.raises(RegistryError, match=r"MLFUNC_REGISTRY=workspace conflicts with .*'databricks-uc'"):
@@ -199,7 +199,7 @@ def test_deploy_unity_catalog_alias_only(uc_deployment: Deployment, unity_catalo
     assert predicted.tolist() == HYBRID([1.0, 5.0, 7.5], **HYBRID_PARAMETERS).tolist()
 
 
-def test_deploy_stage_on_unity_catalog_writes_nothing(unity_catalog: ModelRegistry) -> None:
+def test_deploy_stage_writes_nothing(unity_catalog: ModelRegistry) -> None:
     runs_before = len(mlflow.search_runs(search_all_experiments=True))
     with pytest.raises(RegistryError, match="stages are not supported by the Unity Catalog registry"):
         deploy(HYBRID, HYBRID_PARAMETERS, name="main.default.staged_model", stage="Production")
@@ -224,18 +224,16 @@ def test_resolve_stage_uri_on_unity_catalog(uc_deployment: Deployment, unity_cat
         resolve_version(f"models:/{UC_MODEL}/Production")
 
 
-def test_resolve_missing_version_on_unity_catalog_suggests_alias(
-    uc_deployment: Deployment, unity_catalog: ModelRegistry
-) -> None:
+def test_resolve_missing_version_suggests_alias(uc_deployment: Deployment, unity_catalog: ModelRegistry) -> None:
     with pytest.raises(ModelNotFoundError, match=rf"mlfunc promote {UC_MODEL} VERSION --alias champion$"):
         resolve_version(f"models:/{UC_MODEL}/999")
 
 
-def test_deploy_again_when_registry_reports_already_exists(
+def test_deploy_again_after_already_exists(
     uc_deployment: Deployment, unity_catalog: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Unity Catalog answers ALREADY_EXISTS for an existing model, where SQLite
-    # answers RESOURCE_ALREADY_EXISTS. Databricks is out of reach, so this one
+    # Unity Catalog reports ALREADY_EXISTS for an existing model, where SQLite
+    # reports RESOURCE_ALREADY_EXISTS. Databricks is out of reach, so this one
     # fault is injected.
     def reject_existing(self: mlflow.MlflowClient, name: str, *args: object, **kwargs: object) -> None:
         raise MlflowException(f"Registered model {name} already exists", error_code=ALREADY_EXISTS)

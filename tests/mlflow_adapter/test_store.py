@@ -11,8 +11,8 @@ from mlfunc.errors import RegistryError
 from mlfunc.mlflow_adapter.store import ensure_experiment, resolve_store, use_store
 
 
-def test_resolve_store_on_databricks_uses_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Only the environment is read; nothing contacts Databricks.
+def test_resolve_store_databricks_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the environment is read, so nothing contacts Databricks.
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     store = resolve_store()
@@ -20,13 +20,13 @@ def test_resolve_store_on_databricks_uses_workspace(monkeypatch: pytest.MonkeyPa
     assert not store.embedded
 
 
-def test_resolve_store_on_databricks_keeps_configured_uri(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_store_databricks_configured_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert resolve_store().tracking_uri == "http://127.0.0.1:5000"
 
 
-def test_resolve_store_off_databricks_is_embedded(monkeypatch: pytest.MonkeyPatch, mlfunc_home: Path) -> None:
+def test_resolve_store_embedded_elsewhere(monkeypatch: pytest.MonkeyPatch, mlfunc_home: Path) -> None:
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
     monkeypatch.delenv("DATABRICKS_ENV_VERSION", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -35,7 +35,7 @@ def test_resolve_store_off_databricks_is_embedded(monkeypatch: pytest.MonkeyPatc
     assert store.database == mlfunc_home / "mlflow.db"
 
 
-def test_workspace_path_experiment_stays_under_store(mlfunc_home: Path) -> None:
+def test_workspace_path_experiment_artifacts(mlfunc_home: Path) -> None:
     store = use_store()
     assert store.artifact_root is not None
     experiment_id = ensure_experiment(store, "/Shared/mlfunc-store-test")

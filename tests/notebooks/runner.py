@@ -189,10 +189,11 @@ def split_sql_statements(text: str) -> list[str]:
 def check_pip_install(command: str, notebook_dir: Path, version: str) -> list[str]:
     """Return the install targets of a ``%pip`` cell, or raise NotebookError if one is not mlfunc.
 
-    A target is a project folder (relative paths start from the notebook's
-    folder, as on Databricks Runtime 14 and later), a wheel file of mlfunc
-    ``version`` (only its name is checked, because it usually lives in a
-    Unity Catalog volume), or a requirement that names mlfunc.
+    A target is a project folder, a wheel file of mlfunc ``version`` or a
+    requirement that names mlfunc. A relative folder starts from the
+    notebook's folder, as on Databricks Runtime 14.0 and later. Only a wheel's
+    file name is checked, because the wheel usually lives in a Unity Catalog
+    volume.
     """
     arguments = shlex.split(command)
     if not arguments or arguments[0] != "install":
@@ -265,13 +266,13 @@ class _NotebookExit(Exception):
 
 
 class Widgets:
-    """``dbutils.widgets`` backed by a dict; ``given`` holds the values a job would pass.
+    """``dbutils.widgets`` backed by a dict, with ``job_parameters`` as the values a job would pass.
 
     Method and argument names are dbutils' own, camelCase included.
     """
 
-    def __init__(self, given: Mapping[str, str]) -> None:
-        self._given = dict(given)
+    def __init__(self, job_parameters: Mapping[str, str]) -> None:
+        self._job_parameters = dict(job_parameters)
         self._values: dict[str, str] = {}
 
     def text(self, name: str, defaultValue: str, label: str | None = None) -> None:
@@ -289,12 +290,12 @@ class Widgets:
         if name in self._values:
             return self._values[name]
         # Databricks lets a notebook read a job parameter it defines no widget for.
-        if name in self._given:
-            return self._given[name]
+        if name in self._job_parameters:
+            return self._job_parameters[name]
         raise WidgetError(f"widget {name!r} is not defined: define it with dbutils.widgets.text({name!r}, ...) first")
 
     def getAll(self) -> dict[str, str]:
-        return {**self._given, **self._values}
+        return {**self._job_parameters, **self._values}
 
     def remove(self, name: str) -> None:
         self._values.pop(name, None)
@@ -302,12 +303,12 @@ class Widgets:
     def removeAll(self) -> None:
         self._values.clear()
 
-    def undefined_given(self) -> list[str]:
-        """Return the given values' names that no widget of the notebook took."""
-        return sorted(set(self._given) - set(self._values))
+    def unused_job_parameters(self) -> list[str]:
+        """Return the names of job parameters that no widget of the notebook took."""
+        return sorted(set(self._job_parameters) - set(self._values))
 
     def _define(self, name: str, default: str, choices: Sequence[str] | None) -> None:
-        value = self._given.get(name, default)
+        value = self._job_parameters.get(name, default)
         if choices is not None and value not in choices:
             raise WidgetError(f"widget {name!r}: value {value!r} is not one of its choices {list(choices)}")
         self._values[name] = value
@@ -362,8 +363,8 @@ def run_notebook(
 
     ``widgets`` are the values a job would pass. ``version`` is the mlfunc
     version a ``%pip`` wheel must have. Raises NotebookCellError, naming the
-    cell and its line, when a cell fails, and NotebookError when a given widget
-    value was never taken by a widget, which is almost always a typo.
+    cell and its line, when a cell fails, and NotebookError when no widget of
+    the notebook takes one of ``widgets``, which is almost always a typo.
     """
     cells = parse_notebook(path)
     runner = _Runner(path, spark, DBUtils(widgets or {}), Display(echo), version)
@@ -383,9 +384,9 @@ def run_notebook(
             raise NotebookCellError(path, cell, f"{type(exc).__name__}: {exc}") from exc
         runner.result.cells_run += 1
 
-    unused = runner.dbutils.widgets.undefined_given()
+    unused = runner.dbutils.widgets.unused_job_parameters()
     if unused:
-        raise NotebookError(f"{path}: widget values given for widgets the notebook never defines: {', '.join(unused)}")
+        raise NotebookError(f"{path}: no widget of the notebook takes the job parameters {', '.join(unused)}")
     return runner.result
 
 

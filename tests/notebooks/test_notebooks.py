@@ -79,7 +79,7 @@ def test_notebooks_unity_catalog(spark, tmp_path: Path, restore_registry_setting
     assert_query_matches(ran, parameters)
 
 
-def test_deploy_notebook_empty_catalog_fails_at_its_cell(restore_registry_setting: None) -> None:
+def test_deploy_notebook_empty_catalog_fails(restore_registry_setting: None) -> None:
     # The failing cell comes before any Spark or MLflow work, so no session is needed.
     with pytest.raises(NotebookCellError, match=r"deploy\.py: cell \d+ \(python, line \d+\) failed") as caught:
         run("deploy.py", None, {"registry": "unity-catalog", "catalog": ""})

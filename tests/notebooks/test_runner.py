@@ -92,7 +92,7 @@ def test_failing_cell_names_cell_and_line(tmp_path: Path) -> None:
     assert last_frame.lineno == 7
 
 
-def test_widgets_defaults_and_given_values(tmp_path: Path) -> None:
+def test_widgets_defaults_and_job_parameters(tmp_path: Path) -> None:
     path = write_notebook(
         tmp_path,
         'dbutils.widgets.text("name", "custom_model")\n'
@@ -116,9 +116,9 @@ def test_widget_read_before_definition(tmp_path: Path) -> None:
         run(path)
 
 
-def test_given_widget_never_defined(tmp_path: Path) -> None:
+def test_job_parameter_without_widget(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, 'dbutils.widgets.text("model", "custom_model")')
-    with pytest.raises(NotebookError, match="never defines: modle"):
+    with pytest.raises(NotebookError, match="no widget of the notebook takes the job parameters modle"):
         run(path, {"modle": "typo"})
 
 
@@ -135,7 +135,7 @@ def test_restart_python_clears_names(tmp_path: Path) -> None:
     assert "not_run" not in namespace
 
 
-def test_restart_python_then_stale_name_fails(tmp_path: Path) -> None:
+def test_restart_python_stale_name_fails(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, "model = object()", "dbutils.library.restartPython()", "print(model)")
     with pytest.raises(NotebookCellError, match=r"cell 3 .*NameError: name 'model' is not defined"):
         run(path)
@@ -150,9 +150,9 @@ def test_notebook_exit_stops_run(tmp_path: Path) -> None:
 
 def test_display_records_pandas(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, "import pandas as pd\ndisplay(pd.DataFrame({'x': [1.0, 2.0]}))")
-    shown = run(path).displayed  # type: ignore[attr-defined]
-    assert len(shown) == 1
-    assert shown[0]["x"].tolist() == [1.0, 2.0]
+    displayed = run(path).displayed  # type: ignore[attr-defined]
+    assert len(displayed) == 1
+    assert displayed[0]["x"].tolist() == [1.0, 2.0]
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,7 @@ def test_pip_install_targets_rejected(tmp_path: Path, command: str, message: str
         check_pip_install(command, notebook_dir, VERSION)
 
 
-def test_pip_cell_with_wrong_target_fails_run(tmp_path: Path) -> None:
+def test_pip_cell_wrong_target_fails(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, "# MAGIC %pip install requests", "reached = True")
     with pytest.raises(NotebookCellError, match=r"cell 1 \(pip, line 2\) failed: .*installs 'requests'"):
         run(path)
@@ -229,7 +229,7 @@ def test_shipped_notebooks_install_mlfunc() -> None:
 
 
 @pytest.mark.slow
-def test_sql_cell_runs_every_statement_and_displays_last(tmp_path: Path, spark) -> None:  # type: ignore[no-untyped-def]
+def test_sql_cell_displays_last_statement(tmp_path: Path, spark) -> None:  # type: ignore[no-untyped-def]
     path = write_notebook(
         tmp_path,
         "# MAGIC %sql\n"

@@ -1,4 +1,4 @@
-"""Which kind of model registry mlfunc talks to, and the rules that follow from it.
+"""The kind of model registry mlfunc talks to, and the rules that follow from it.
 
 The workspace registry (the embedded SQLite store, a tracking server, or
 Databricks' workspace model registry) has stages and aliases, and any model
@@ -8,10 +8,11 @@ parts: ``catalog.schema.model``.
 
 mlfunc reads the kind from the registry URI. The setting ``MLFUNC_REGISTRY``
 (``workspace`` or ``unity-catalog``, set by :func:`use_registry`) selects it
-explicitly. On Databricks it also switches MLflow's registry URI. Elsewhere
-``unity-catalog`` makes mlfunc apply the Unity Catalog rules to the registry
-it has, so that notebooks written for Unity Catalog run unchanged on the
-embedded SQLite store, which accepts three-part names as plain names.
+explicitly. Beside a Databricks tracking URI, use_registry also switches
+MLflow's registry URI. Elsewhere ``unity-catalog`` makes mlfunc apply the
+Unity Catalog rules to the registry it has, so that notebooks written for
+Unity Catalog run unchanged on the embedded SQLite store, which accepts
+three-part names as plain names.
 """
 
 from __future__ import annotations
