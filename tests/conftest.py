@@ -15,12 +15,14 @@ HYBRID_PARAMETERS = {"x0": 5.0, "y0": 2.0, "gradient": 1.0}
 
 @pytest.fixture(scope="session", autouse=True)
 def mlfunc_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point mlfunc's embedded store at a temp folder and hide any real tracking server."""
+    """Point mlfunc's embedded store at a temp folder and hide any real tracking server or registry setting."""
     home = tmp_path_factory.mktemp("mlfunc-home")
-    saved = {name: os.environ.get(name) for name in ("MLFUNC_HOME", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    names = ("MLFUNC_HOME", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFUNC_REGISTRY")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["MLFUNC_HOME"] = str(home)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ.pop("MLFLOW_REGISTRY_URI", None)
+    os.environ.pop("MLFUNC_REGISTRY", None)
     yield home
     for name, value in saved.items():
         if value is None:
@@ -55,3 +57,18 @@ def wine_csv(tmp_path: Path) -> Path:
         '"fixed acidity";"alcohol";"colour"\n7.4;9.4;red\n7.8;4.5;red\n11.2;5.0;red\n6.9;;red\n7.4;12.8;red\n'
     )
     return path
+
+
+@pytest.fixture
+def restore_registry_setting() -> Iterator[None]:
+    """Undo a test's use_registry() call by restoring MLFUNC_REGISTRY.
+
+    On the embedded store use_registry() sets only this variable, because it
+    changes MLflow's registry URI only beside a Databricks tracking URI.
+    """
+    saved = os.environ.get("MLFUNC_REGISTRY")
+    yield
+    if saved is None:
+        os.environ.pop("MLFUNC_REGISTRY", None)
+    else:
+        os.environ["MLFUNC_REGISTRY"] = saved

@@ -33,6 +33,7 @@ from mlfunc.mlflow_adapter.lineage import CODE_HASH_TAG, PARAMETERS_HASH_TAG, li
 from mlfunc.mlflow_adapter.model import FUNCTION_KEY
 from mlfunc.mlflow_adapter.promotion import EXCLUSIVE_STAGES, PromotionPlan, promote
 from mlfunc.mlflow_adapter.registry import RegisteredVersion, list_versions, registry_errors
+from mlfunc.mlflow_adapter.registry_kind import check_registry_request
 from mlfunc.mlflow_adapter.report import model_card, reference_metrics
 from mlfunc.mlflow_adapter.store import DEFAULT_EXPERIMENT, ensure_experiment, retry_when_locked, use_store
 from mlfunc.plotting import plot_function
@@ -104,10 +105,14 @@ def deploy(
     real data whose behaviour is logged as metrics. Parameters are validated
     before anything is written, and a failing golden case raises
     ValidationError before anything is registered.
+
+    The model name and the stage are checked against the registry kind
+    first: Unity Catalog accepts only three-part names and no stage.
     """
     values = function.validate(parameters)
     cases = (*function.golden_cases(values), *golden)
     store = use_store()
+    check_registry_request(name, stage)
     lineage = lineage_tags(function, values)
 
     existing = _version_with_same_content(name, lineage)
@@ -260,8 +265,10 @@ def _register(
         try:
             client.create_registered_model(name)
         except mlflow.exceptions.MlflowException as exc:
-            # A previous deploy, or a concurrent one, created it already.
-            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            # A previous deploy, or a concurrent one, created it already. Unity
+            # Catalog reports ALREADY_EXISTS where the workspace registry
+            # reports RESOURCE_ALREADY_EXISTS; MLflow 3.17's register_model accepts both.
+            if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
                 raise
 
     retry_when_locked(create_model, description=f"creating registered model {name!r}")

@@ -17,6 +17,7 @@ from mlfunc.mlflow_adapter.registry import (
     list_versions,
     registry_errors,
 )
+from mlfunc.mlflow_adapter.registry_kind import check_registry_request
 from mlfunc.mlflow_adapter.store import retry_when_locked
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def plan_promotion(
     """Work out what promoting ``version`` of ``name`` changes, without changing anything."""
     if stage is None and alias is None:
         raise RegistryError(f"nothing to promote for {name!r} version {version}: give a stage, an alias or both")
+    check_registry_request(name, stage)
     if stage is not None and stage not in STAGES:
         raise RegistryError(f"invalid stage {stage!r}: expected one of {', '.join(STAGES)}")
 

@@ -14,6 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
 from mlfunc.errors import ModelNotFoundError, RegistryError, RegistryUnavailableError
+from mlfunc.mlflow_adapter.registry_kind import check_registry_request, current_registry
 from mlfunc.mlflow_adapter.store import redact_uri
 
 logger = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ def resolve_version(uri: str) -> RegisteredVersion | None:
     reference = parse_model_uri(uri)
     if reference is None:
         return None
+    check_registry_request(reference.name, reference.stage)
 
     versions = list_versions(reference.name)
     found = _select(reference, versions)
@@ -174,12 +176,19 @@ def resolve_version(uri: str) -> RegisteredVersion | None:
         raise ModelNotFoundError(
             f"model URI {uri!r} not found: registered model {reference.name!r} has no {reference.describe()}. "
             f"Its versions are {describe_versions(versions)}. "
-            f"Promote one with: mlfunc promote {reference.name} VERSION "
-            + (f"--alias {reference.alias}" if reference.alias else f"--stage {reference.stage or 'Production'}")
+            f"Promote one with: mlfunc promote {reference.name} VERSION {_promote_option(reference)}"
         )
 
     logger.info("Resolved %s to version %s of %r", uri, found.version, reference.name)
     return found
+
+
+def _promote_option(reference: ModelReference) -> str:
+    if reference.alias is not None:
+        return f"--alias {reference.alias}"
+    if not current_registry().supports_stages:
+        return "--alias champion"
+    return f"--stage {reference.stage or 'Production'}"
 
 
 def _select(reference: ModelReference, versions: list[RegisteredVersion]) -> RegisteredVersion | None:

@@ -2,7 +2,8 @@
 
 Without ``MLFLOW_TRACKING_URI``, mlfunc uses an embedded store: a SQLite file
 and an artifact folder under ``MLFUNC_HOME`` (default ``~/.mlfunc``). Paths
-are absolute, so a version loads by URI from any working directory.
+are absolute, so a version loads by URI from any working directory. On
+Databricks compute the default is the workspace (tracking URI ``databricks``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TypeVar
 
 import mlflow
 from mlflow.exceptions import MlflowException
+from mlflow.utils.databricks_utils import is_in_databricks_runtime
 
 from mlfunc.errors import RegistryError
 from mlfunc.settings import mlfunc_home
@@ -68,7 +70,7 @@ class Store:
 
 
 def resolve_store() -> Store:
-    """Return the store from ``MLFLOW_TRACKING_URI``, or the embedded default."""
+    """Return the store from ``MLFLOW_TRACKING_URI``, else the workspace on Databricks, else the embedded one."""
     home = mlfunc_home()
     database = home / "mlflow.db"
     embedded = Store(
@@ -83,6 +85,10 @@ def resolve_store() -> Store:
     configured = os.environ.get("MLFLOW_TRACKING_URI")
     if configured and configured not in (embedded.tracking_uri, _exported_uri):
         return Store(tracking_uri=configured, embedded=False)
+    if not configured and is_in_databricks_runtime():
+        # A SQLite file on a Databricks driver would vanish with the cluster,
+        # and the workspace registry or Unity Catalog would never see the model.
+        return Store(tracking_uri="databricks", embedded=False)
     return embedded
 
 
@@ -164,7 +170,7 @@ def ensure_experiment(store: Store, name: str = DEFAULT_EXPERIMENT) -> str:
     if experiment is not None:
         return str(experiment.experiment_id)
 
-    location = (store.artifact_root / name).as_uri() if store.artifact_root is not None else None
+    location = _artifact_folder(store.artifact_root, name).as_uri() if store.artifact_root is not None else None
     try:
         return str(client.create_experiment(name, artifact_location=location))
     except MlflowException as exc:
@@ -173,6 +179,16 @@ def ensure_experiment(store: Store, name: str = DEFAULT_EXPERIMENT) -> str:
         if experiment is None:
             raise RegistryError(f"cannot create experiment {name!r} on {store.display_uri}: {exc.message}") from exc
         return str(experiment.experiment_id)
+
+
+def _artifact_folder(root: Path, experiment: str) -> Path:
+    # Databricks experiment names are workspace paths such as /Shared/mlfunc.
+    # Joined as they are, the leading slash would put the artifacts at the
+    # root of the file system instead of under the store.
+    relative = Path(experiment.strip("/"))
+    if not relative.parts or ".." in relative.parts:
+        raise RegistryError(f"invalid experiment name {experiment!r}: use a name such as mlfunc or /Shared/mlfunc")
+    return root / relative
 
 
 def redact_uri(uri: str) -> str:
