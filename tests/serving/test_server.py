@@ -19,6 +19,7 @@ from mlfunc.cli import main
 from mlfunc.core import HYBRID
 from mlfunc.mlflow_adapter.deploy import Deployment
 from mlfunc.serving import TOKEN_ENV
+from mlfunc.serving.server import _bind
 from tests.conftest import HYBRID_PARAMETERS
 from tests.serving.conftest import MAX_BODY_BYTES, ServerProcess, post, start_server, strict_json
 
@@ -255,3 +256,14 @@ def test_serve_command_unknown_model(deployed: Deployment) -> None:
     result = CliRunner().invoke(main, ["serve", "models:/shared_model/Staging", "--port", "0"])
     assert result.exit_code == 1, result.output
     assert "has no stage 'Staging'" in result.stderr
+
+
+def test_bind_socket_is_tcp() -> None:
+    # asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets; without it every
+    # keep-alive response waits about 40 ms for a delayed ACK.
+    bound = _bind("127.0.0.1", 0)
+    try:
+        assert bound.proto == socket.IPPROTO_TCP
+        assert bound.getsockname()[0] == "127.0.0.1"
+    finally:
+        bound.close()

@@ -11,10 +11,11 @@ checks and scores requests well, but:
 - it reads a request body of any size.
 
 ``ScoringGuard`` sits in front of that app: it checks an optional bearer
-token, limits the body size, rejects empty and undecodable JSON bodies with
-400, and rewrites MLflow's responses so that non-finite predictions are
-``null`` and error bodies carry no traceback. Everything else, including
-every payload format, is MLflow's own code.
+token, limits the body size and rejects empty bodies. It then rewrites
+MLflow's responses: non-finite predictions become ``null``, a 500 caused by
+an undecodable JSON body becomes a 400, and error bodies lose the traceback
+and gain the name of the offending column where MLflow's message lacks it.
+Everything else, including every payload format, is MLflow's own code.
 """
 
 from __future__ import annotations
@@ -110,13 +111,13 @@ class ScoringGuard:
         content_type = _header(scope, b"content-type")
         try:
             body = await self._read_body(scope, receive)
-            check_body(body, content_type)
+            check_not_empty(body)
+            response = await self._call_mlflow(scope, body, receive, content_type)
         except Rejection as rejection:
             logger.info("Rejected a request with HTTP %d: %s", rejection.status, rejection.message)
             await error_response(rejection.status, rejection.error_code, rejection.message).send_to(send)
             return
 
-        response = await self._call_mlflow(scope, body, receive)
         await self._finish(response, body, content_type).send_to(send)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
@@ -148,7 +149,8 @@ class ScoringGuard:
             "send fewer rows per request, or restart the server with a larger --max-body-bytes",
         )
 
-    async def _call_mlflow(self, scope: Scope, body: bytes, receive: Receive) -> BufferedResponse:
+    async def _call_mlflow(self, scope: Scope, body: bytes, receive: Receive, content_type: str) -> BufferedResponse:
+        """Return MLflow's response, or raise Rejection when MLflow failed on an undecodable JSON body."""
         delivered = False
         start: Message | None = None
         chunks: list[bytes] = []
@@ -168,7 +170,15 @@ class ScoringGuard:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self._app(scope, replay, capture)
+        try:
+            await self._app(scope, replay, capture)
+        except Exception:
+            # MLflow answers 500 for JSON that Python's decoder cannot read
+            # for reasons other than syntax. Any other error is a real one.
+            rejection = json_body_problem(body, content_type)
+            if rejection is None:
+                raise
+            raise rejection from None
         if start is None:
             raise RuntimeError("MLflow's scoring app returned without starting a response")
         return BufferedResponse(start["status"], tuple(start.get("headers", ())), b"".join(chunks))
@@ -193,8 +203,11 @@ class ScoringGuard:
         stack_trace = payload.pop("stack_trace", None)
         if stack_trace:
             logger.debug("MLflow's traceback for a rejected request:\n%s", stack_trace)
-        explanation = self._explain(body, content_type) if self._explain is not None else None
-        if explanation:
+        # MLflow's message for undecodable JSON quotes the whole body.
+        undecodable = json_body_problem(body, content_type)
+        if undecodable is not None:
+            payload["message"] = undecodable.message
+        elif self._explain is not None and (explanation := self._explain(body, content_type)):
             payload["detail"] = payload.get("message")
             payload["message"] = explanation
 
@@ -202,12 +215,8 @@ class ScoringGuard:
         return replace(response, body=json.dumps(payload).encode())
 
 
-def check_body(body: bytes, content_type: str) -> None:
-    """Raise Rejection for an empty body, or a JSON body that Python's decoder cannot read.
-
-    MLflow answers most of these with 400 too, but echoes the whole body, and
-    answers 500 for nesting too deep and integers too long.
-    """
+def check_not_empty(body: bytes) -> None:
+    """Raise Rejection for an empty or blank body, which MLflow reports as invalid JSON or CSV."""
     if not body.strip():
         raise Rejection(
             400,
@@ -215,30 +224,35 @@ def check_body(body: bytes, content_type: str) -> None:
             f"request body is empty: send a JSON object with one of the fields {PAYLOAD_FIELDS}, "
             "or a CSV table with Content-Type: text/csv",
         )
+
+
+def json_body_problem(body: bytes, content_type: str) -> Rejection | None:
+    """Return a Rejection saying why Python's decoder cannot read a JSON body, or None if it can.
+
+    Called only after MLflow failed on a request, so that good requests are
+    parsed once, by MLflow.
+    """
     if media_type(content_type) != JSON_MEDIA_TYPE:
-        return
+        return None
 
     try:
         json.loads(body)
     except json.JSONDecodeError as exc:
-        raise Rejection(
-            400,
-            "BAD_REQUEST",
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (character {exc.pos})",
-        ) from exc
+        message = (
+            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (character {exc.pos})"
+        )
     except UnicodeDecodeError as exc:
-        raise Rejection(
-            400,
-            "BAD_REQUEST",
-            f"request body is not valid UTF-8: byte {exc.object[exc.start : exc.start + 1]!r} at position {exc.start}",
-        ) from exc
-    except RecursionError as exc:
-        raise Rejection(
-            400, "BAD_REQUEST", "request body nests JSON arrays or objects too deeply: send rows of plain values"
-        ) from exc
+        message = (
+            f"request body is not valid UTF-8: byte {exc.object[exc.start : exc.start + 1]!r} at position {exc.start}"
+        )
+    except RecursionError:
+        message = "request body nests JSON arrays or objects too deeply: send rows of plain values"
     except ValueError as exc:
         # Python refuses to convert integers of more than 4300 digits (sys.set_int_max_str_digits).
-        raise Rejection(400, "BAD_REQUEST", f"request body has a number that cannot be read: {exc}") from exc
+        message = f"request body has a number that cannot be read: {exc}"
+    else:
+        return None
+    return Rejection(400, "BAD_REQUEST", message)
 
 
 def with_null_for_non_finite(response: BufferedResponse) -> BufferedResponse:
