@@ -165,7 +165,7 @@ def test_serve_chunked_body_over_limit(server: ServerProcess) -> None:
         max_leaves=12,
     ),
 )
-def test_serve_never_answers_500(server: ServerProcess, field: str, value: object) -> None:
+def test_serve_never_returns_500(server: ServerProcess, field: str, value: object) -> None:
     status, text = post(server.url, json.dumps({field: value}))
     assert status < 500, text
     assert "Traceback" not in text
@@ -218,7 +218,7 @@ def test_serve_token_and_workers(deployed: Deployment, tmp_path: Path) -> None:
             assert TOKEN_ENV in strict_json(text)["message"]
             assert token not in text
 
-        # Several requests, so that both workers are likely to answer one.
+        # Several requests, so that both workers are likely to handle one.
         for _ in range(6):
             status, text = post(server.url, body, headers={"Authorization": f"Bearer {token}"})
             assert status == 200, text

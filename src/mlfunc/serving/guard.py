@@ -6,7 +6,7 @@ checks and scores requests well, but:
 - it writes NaN and infinite predictions as bare ``NaN`` and ``Infinity``
   tokens, which strict JSON parsers reject;
 - a JSON body nested deeper than Python's recursion limit, or holding an
-  integer of more than 4300 digits, makes it answer 500;
+  integer of more than 4300 digits, makes it return 500;
 - its CSV errors carry a ``stack_trace`` field with the server's traceback;
 - it reads a request body of any size.
 
@@ -43,7 +43,7 @@ Explainer = Callable[[bytes, str], str | None]
 
 
 class Rejection(Exception):
-    """A request the guard answers itself with an error, before MLflow sees it."""
+    """A request the guard rejects with an error response itself, before MLflow sees it."""
 
     def __init__(self, status: int, error_code: str, message: str) -> None:
         super().__init__(message)
@@ -173,7 +173,7 @@ class ScoringGuard:
         try:
             await self._app(scope, replay, capture)
         except Exception:
-            # MLflow answers 500 for JSON that Python's decoder cannot read
+            # MLflow returns 500 for JSON that Python's decoder cannot read
             # for reasons other than syntax. Any other error is a real one.
             rejection = json_body_problem(body, content_type)
             if rejection is None:

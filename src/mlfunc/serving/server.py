@@ -2,10 +2,10 @@
 
 This does what ``mlflow models serve --env-manager local`` does: download the
 version's artifacts to a temporary folder, load them and run MLflow's
-FastAPI scoring app under uvicorn. The differences are that the app sits
-behind ``ScoringGuard``, that the socket is bound before the server starts
-(so ``port=0`` picks a free port that can be printed), and that with one
-worker the model is loaded once, in this process.
+FastAPI scoring app under uvicorn. There are three differences. The app sits
+behind ``ScoringGuard``. The socket is bound before the server starts, so
+``port=0`` picks a free port that can be printed. With one worker, the model
+is loaded once, in this process.
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ def prepare_server(
 
 
 def _log_config() -> dict[str, Any]:
-    # uvicorn writes its access log to stdout by default; send it to stderr
-    # with the other log lines, so that stdout holds only what mlfunc prints.
+    # uvicorn writes its access log to stdout by default. Sending it to stderr,
+    # with the other log lines, leaves stdout to what mlfunc prints.
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     return config
