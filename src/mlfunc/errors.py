@@ -12,7 +12,8 @@ prints it as one ``Error: ...`` line instead of a traceback::
     │   ├── RegistryUnavailableError  tracking server or database unreachable
     │   └── RollbackError           no earlier Production version to return to
     ├── ValidationError         a logged version failed its golden cases
-    └── SparkError              a Spark query or session failed
+    ├── SparkError              a Spark query or session failed
+    └── ServingError            a scoring server cannot start, or rejected a request
 
 Errors from MLflow and Spark are translated into these at the adapter
 boundary, with the original exception chained as ``__cause__``.
@@ -66,3 +67,7 @@ class ValidationError(MlfuncError):
 
 class SparkError(MlfuncError):
     """A Spark session could not start or a Spark SQL query failed."""
+
+
+class ServingError(MlfuncError):
+    """A scoring server cannot start, cannot be reached or rejected a request."""

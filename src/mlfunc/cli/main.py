@@ -251,5 +251,106 @@ def demo(ctx: click.Context) -> None:
     run_demo(click.echo)
 
 
+@main.command()
+@click.argument("model_uri")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 is every interface."
+)
+@click.option(
+    "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="TCP port; 0 picks a free one."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes, each with its own copy of the model.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=16 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body accepted, in bytes; larger ones get HTTP 413.",
+)
+@click.option(
+    "--require-token",
+    is_flag=True,
+    help="Reject requests without 'Authorization: Bearer TOKEN', the token being $MLFUNC_SERVING_TOKEN. "
+    "/ping and /health stay open.",
+)
+def serve(model_uri: str, host: str, port: int, workers: int, max_body_bytes: int, require_token: bool) -> None:
+    """Serve the model at MODEL_URI over REST with MLflow's scoring server, until Ctrl-C.
+
+    The server runs in the current Python environment and accepts every
+    MLflow payload: JSON with dataframe_split, dataframe_records, inputs or
+    instances, and CSV. NaN predictions come back as null.
+
+    \b
+    Example:
+      mlfunc serve models:/custom_model/Production --port 5001
+    """
+    from mlfunc.serving.server import prepare_server
+
+    with prepare_server(
+        model_uri,
+        host=host,
+        port=port,
+        workers=workers,
+        max_body_bytes=max_body_bytes,
+        require_token=require_token,
+        log_level=logging.getLogger("mlfunc").getEffectiveLevel(),
+    ) as server:
+        click.echo(f"Serving {server.describe()} at {server.url}")
+        click.echo(f"Try it:\n  {server.curl_example()}")
+        click.echo("Press Ctrl-C to stop.")
+        server.run()
+    click.echo(f"Stopped serving {server.describe()}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file.")
+@click.option("--column", help="Send only this column, as the model's single input. Default: every column.")
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False),
+    help="File to write: the input plus the predictions. Parquet if it ends in .parquet. Default: print JSON.",
+)
+@click.option("--sep", help="CSV delimiter of the input. Default: detected from the file.")
+@click.option("--output-column", default="prediction", show_default=True, help="Name of the added column.")
+@click.option(
+    "--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds."
+)
+def invoke(
+    url: str,
+    input_path: str,
+    column: str | None,
+    output_path: str | None,
+    sep: str | None,
+    output_column: str,
+    timeout: float,
+) -> None:
+    """Score a file on the MLflow scoring server at URL and write or print the predictions.
+
+    Sends 'Authorization: Bearer $MLFUNC_SERVING_TOKEN' when that variable
+    is set; the token is never printed.
+
+    \b
+    Example:
+      mlfunc invoke http://127.0.0.1:5001 --input wine.csv --column alcohol --output scored.csv
+    """
+    from mlfunc.serving.client import invoke_file
+
+    result = invoke_file(
+        url, input_path, column=column, output_path=output_path, sep=sep, output_column=output_column, timeout=timeout
+    )
+    if result.output is None:
+        click.echo(result.predictions_json())
+        return
+    click.echo(f"Wrote {result.rows} rows with {result.null_predictions} null predictions to {result.output}")
+
+
 # Registry commands live in their own module and attach themselves to `main`.
 from mlfunc.cli import registry as _registry_commands  # noqa: E402, F401
