@@ -3,7 +3,7 @@
 ``deploy`` validates the parameters, logs the model from code, checks the
 golden cases against the logged artifact in a fresh process, and only then
 registers a version and promotes it. Deploying the same code and parameters
-again reuses the version that holds them unless ``force`` is set.
+again reuses the version that contains them unless ``force`` is set.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def _reuse(
     existing: RegisteredVersion, tracking_uri: str, *, stage: str | None, alias: str | None, dry_run: bool
 ) -> Deployment:
     logger.info(
-        "Version %s of %r already holds this code and these parameters: no new version (use --force to add one)",
+        "Version %s of %r already contains this code and these parameters, so no version was added (use --force)",
         existing.version,
         existing.name,
     )

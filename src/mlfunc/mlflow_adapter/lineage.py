@@ -1,4 +1,4 @@
-"""Where a version came from: git state, package versions and hashes of code and parameters.
+"""Lineage of a version: git state, package versions and hashes of code and parameters.
 
 All of it is recorded as tags on the run and the model version, so it lives
 in the registry and survives a restart of the tracking server.

@@ -1,4 +1,4 @@
-"""What a reviewer reads in the MLflow UI: reference-data metrics and the model card."""
+"""Review material for the MLflow UI: reference-data metrics and the model card."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where the MLflow tracking store and model registry live.
+"""Location of the MLflow tracking store and model registry.
 
 Without ``MLFLOW_TRACKING_URI``, mlfunc uses an embedded store: a SQLite file
 and an artifact folder under ``MLFUNC_HOME`` (default ``~/.mlfunc``). Paths
