@@ -10,7 +10,8 @@ prints it as one ``Error: ...`` line instead of a traceback::
     ├── RegistryError           the MLflow registry rejected or lacks something
     │   ├── ModelNotFoundError      name, version, stage or alias not found
     │   └── RegistryUnavailableError  tracking server or database unreachable
-    └── SparkError              a Spark query or session failed
+    ├── SparkError              a Spark query or session failed
+    └── ConfigurationError      invalid setting, or a missing optional package
 
 Errors from MLflow and Spark are translated into these at the adapter
 boundary, with the original exception chained as ``__cause__``.
@@ -56,3 +57,7 @@ class RegistryUnavailableError(RegistryError):
 
 class SparkError(MlfuncError):
     """A Spark session could not start or a Spark SQL query failed."""
+
+
+class ConfigurationError(MlfuncError):
+    """An environment setting is invalid, or the feature it selects needs a package that is not installed."""
