@@ -13,7 +13,8 @@ prints it as one ``Error: ...`` line instead of a traceback::
     │   └── RollbackError           no earlier Production version to return to
     ├── ValidationError         a logged version failed its golden cases
     ├── SparkError              a Spark query or session failed
-    └── ServingError            a scoring server cannot start, or rejected a request
+    ├── ServingError            a scoring server cannot start, or rejected a request
+    └── ConfigurationError      invalid setting, or a missing optional package
 
 Errors from MLflow and Spark are translated into these at the adapter
 boundary, with the original exception chained as ``__cause__``.
@@ -71,3 +72,7 @@ class SparkError(MlfuncError):
 
 class ServingError(MlfuncError):
     """A scoring server cannot start, cannot be reached or rejected a request."""
+
+
+class ConfigurationError(MlfuncError):
+    """An environment setting is invalid, or the feature it selects needs a package that is not installed."""

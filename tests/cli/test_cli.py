@@ -22,8 +22,11 @@ def invoke(*args: str) -> Result:
 
 
 def _all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # list_commands and get_command also see subcommands that a group builds on first use.
+    context = click.Context(group)
     found = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         found.append((*prefix, name))
         if isinstance(command, click.Group):
             found.extend(_all_commands(command, (*prefix, name)))
@@ -120,6 +123,25 @@ def test_predict_parquet_keeps_nulls(deployed: Deployment, wine_csv: Path, tmp_p
     assert result.exit_code == 0, result.output
     assert "1 null predictions" in result.stdout
     assert pd.read_parquet(output)["prediction"].isna().sum() == 1
+
+
+def test_predict_draws_no_progress_bar_off_terminal(deployed: Deployment, wine_csv: Path, tmp_path: Path) -> None:
+    # CliRunner's stderr is not a terminal, like a pipe, a log file or CI.
+    output = tmp_path / "scored.csv"
+    result = invoke(
+        "predict",
+        "models:/shared_model/Production",
+        "--input",
+        str(wine_csv),
+        "--column",
+        "alcohol",
+        "--output",
+        str(output),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Scoring" not in result.stderr
+    assert "\r" not in result.stderr
+    assert "Wrote 5 rows" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -399,3 +421,18 @@ def test_unreachable_registry_hides_password(tmp_path: Path) -> None:
     assert f"http://alice:***@127.0.0.1:{port} cannot be reached" in completed.stderr
     assert "s3cret" not in completed.stderr + completed.stdout
     assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["--help"], ["promote", "--help"], ["predict", "--help"]], ids=" ".join)
+def test_help_imports_no_heavy_modules(command: list[str]) -> None:
+    # Help must answer at once, so it may load neither MLflow, Spark, pandas nor even numpy.
+    script = (
+        "import sys\n"
+        "from mlfunc.cli import main\n"
+        f"try:\n    main({command!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = ('numpy', 'pandas', 'pyarrow', 'mlflow', 'pyspark', 'sklearn', 'matplotlib')\n"
+        "print('heavy:' + ','.join(sorted(name for name in heavy if name in sys.modules)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip().splitlines()[-1] == "heavy:"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from mlfunc.errors import ModelNotFoundError, RegistryError
@@ -77,3 +80,18 @@ def test_promote_invalid_stage(deployed: Deployment) -> None:
 )
 def test_redact_uri_hides_password(uri: str, expected: str) -> None:
     assert redact_uri(uri) == expected
+
+
+@pytest.mark.slow
+def test_registry_import_adds_nothing_to_mlflow() -> None:
+    # Registry commands should cost no more start-up time than MLflow's own import.
+    script = (
+        "import sys\n"
+        "import mlflow\n"
+        "before = set(sys.modules)\n"
+        "import mlfunc.mlflow_adapter.registry, mlfunc.mlflow_adapter.store\n"
+        "added = {name.split('.')[0] for name in set(sys.modules) - before} - {'mlfunc'}\n"
+        "print('added:' + ','.join(sorted(added)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip().splitlines()[-1] == "added:"

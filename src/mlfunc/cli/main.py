@@ -1,18 +1,22 @@
 """The ``mlfunc`` command: parse arguments, call one public function, print the result.
 
-MLflow and Spark are imported inside the commands that need them, so that
-``mlfunc --help`` answers at once.
+MLflow, Spark and even numpy are imported inside the commands that need
+them, so that ``mlfunc --help`` answers at once.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from mlfunc import __version__
 from mlfunc.cli.output import MlfuncGroup, configure_logging
-from mlfunc.core import FUNCTIONS, BusinessFunction
+
+if TYPE_CHECKING:
+    from mlfunc.core import BusinessFunction
 
 STAGE_CHOICES = click.Choice(["Staging", "Production", "Archived", "None"], case_sensitive=False)
 
@@ -41,7 +45,25 @@ def main(verbose: bool, quiet: bool) -> None:
     configure_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
-@main.group()
+class _DeployGroup(click.Group):
+    """The ``deploy`` group, with one subcommand per business function, built on first use.
+
+    Building them imports the core and so numpy, which ``mlfunc --help`` does not need.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from mlfunc.core import FUNCTIONS
+
+        return sorted(FUNCTIONS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from mlfunc.core import FUNCTIONS
+
+        function = FUNCTIONS.get(cmd_name)
+        return _deploy_command(function) if function is not None else None
+
+
+@main.group(cls=_DeployGroup)
 def deploy() -> None:
     """Log a business function with its parameters as a new model version.
 
@@ -135,10 +157,6 @@ def _deploy_command(function: BusinessFunction) -> click.Command:
     return command
 
 
-for _function in FUNCTIONS.values():
-    deploy.add_command(_deploy_command(_function))
-
-
 @main.command()
 @click.argument("model_uri")
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False), help="CSV or Parquet file.")
@@ -152,10 +170,20 @@ for _function in FUNCTIONS.values():
 )
 @click.option("--sep", help="CSV delimiter of the input. Default: detected from the file.")
 @click.option("--output-column", default="prediction", show_default=True, help="Name of the added column.")
+@click.pass_context
 def predict(
-    model_uri: str, input_path: str, column: str, output_path: str, sep: str | None, output_column: str
+    ctx: click.Context,
+    model_uri: str,
+    input_path: str,
+    column: str,
+    output_path: str,
+    sep: str | None,
+    output_column: str,
 ) -> None:
     """Apply the model at MODEL_URI to one column of a file.
+
+    The file is read, scored and written in batches, so memory stays flat
+    for files of any size. On a terminal, a progress bar shows on stderr.
 
     \b
     Example:
@@ -163,7 +191,16 @@ def predict(
     """
     from mlfunc.batch import predict_file
 
-    result = predict_file(model_uri, input_path, column, output_path, sep=sep, output_column=output_column)
+    quiet = bool(ctx.find_root().params.get("quiet"))
+    result = predict_file(
+        model_uri,
+        input_path,
+        column,
+        output_path,
+        sep=sep,
+        output_column=output_column,
+        progress=sys.stderr.isatty() and not quiet,
+    )
     version = f" (version {result.version})" if result.version else ""
     click.echo(f"Wrote {result.rows} rows with {result.null_predictions} null predictions to {result.output}{version}")
 

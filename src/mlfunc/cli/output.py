@@ -30,6 +30,10 @@ def configure_logging(level: int) -> None:
     """Send mlfunc's log records to stderr at ``level`` and quieten noisy libraries."""
     # MLflow sets its own logger's level when it is first imported, from this variable.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(max(level, logging.WARNING)))
+    # MLflow draws a tqdm bar for every artifact download once tqdm is
+    # installed (mlfunc needs it for its own bar), even when stderr is not a
+    # terminal. A model version is a few small files, so the bars are noise.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     handler = logging.StreamHandler()
     handler.setFormatter(_Formatter())
     package_logger = logging.getLogger("mlfunc")

@@ -6,13 +6,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
 
 from mlfunc.core.function import BusinessFunction, Column, FloatArray, GoldenCase
 from mlfunc.core.parameters import Parameter
+from mlfunc.errors import ConfigurationError
+from mlfunc.settings import KERNEL_ENV, evaluation_kernel
+
+# Elements per block of the numpy kernel. A block of input, output and mask
+# (8192 * 17 bytes) stays in the L2 cache, so each block is read from memory
+# once. benchmarks/core.py measures the other sizes it tried.
+BLOCK_SIZE = 8192
+
+# The signature both kernels share: values, output, x0, y0, gradient, intercept.
+KernelFunction = Callable[[FloatArray, FloatArray, float, float, float, float], None]
 
 
 def evaluate_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) -> FloatArray:
@@ -22,18 +32,28 @@ def evaluate_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) 
     ``gradient * x + c`` in IEEE double precision, like the original demo, so
     ``x = inf`` with ``gradient = 0`` gives NaN (``0 * inf``), and at the
     breakpoint the result can differ from ``y0`` by the rounding error of
-    ``gradient * x0``.
+    ``gradient * x0``. Every kernel (see :func:`mlfunc.settings.evaluation_kernel`)
+    gives the same bits. The only memory used beyond the returned array is a
+    small per-block buffer, plus a copy of ``x`` when it is not a contiguous
+    float64 array.
 
     >>> evaluate_hybrid([1.0, 5.0, 7.0], x0=5.0, y0=2.0, gradient=1.0).tolist()
     [2.0, 2.0, 4.0]
     """
     values = np.asarray(x, dtype=np.float64)
+    if not (values.flags.c_contiguous or values.flags.f_contiguous):
+        values = np.ascontiguousarray(values)
+    result = np.empty_like(values)
     intercept = y0 - gradient * x0
 
-    result = np.multiply(values, gradient, out=np.empty_like(values))
-    result += intercept
-    # NaN < x0 is False, so NaN rows keep the NaN of the linear segment.
-    np.copyto(result, y0, where=values < x0)
+    # Both arrays have the same memory layout, so their flat views in memory
+    # order ("K") line up element by element, and neither view copies.
+    flat_values = values.ravel(order="K")
+    flat_result = result.ravel(order="K")
+    if evaluation_kernel() == "numba":
+        _compiled_kernel()(flat_values, flat_result, x0, y0, gradient, intercept)
+    else:
+        _evaluate_blocks(flat_values, flat_result, x0, y0, gradient, intercept)
     return result
 
 
@@ -43,6 +63,38 @@ def segment_hybrid(x: npt.ArrayLike, *, x0: float, y0: float, gradient: float) -
     labels = np.where(values < x0, 0, 1).astype(np.int64)
     labels[np.isnan(values)] = -1
     return labels
+
+
+def _evaluate_blocks(
+    values: FloatArray, out: FloatArray, x0: float, y0: float, gradient: float, intercept: float
+) -> None:
+    # One pass per operation over a whole array would read and write it from
+    # memory four times; block by block, the later passes hit the cache.
+    below = np.empty(min(values.size, BLOCK_SIZE), dtype=np.bool_)
+    # Overflow to inf and 0 * inf = NaN are the documented IEEE results, and
+    # the numba kernel cannot warn about them, so neither kernel does.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, values.size, BLOCK_SIZE):
+            chunk = values[start : start + BLOCK_SIZE]
+            target = out[start : start + BLOCK_SIZE]
+            mask = below[: chunk.size]
+
+            np.multiply(chunk, gradient, out=target)
+            np.add(target, intercept, out=target)
+            # NaN < x0 is False, so NaN rows keep the NaN of the linear segment.
+            np.less(chunk, x0, out=mask)
+            np.copyto(target, y0, where=mask)
+
+
+def _compiled_kernel() -> KernelFunction:
+    try:
+        from mlfunc.core._compiled import evaluate_hybrid_compiled
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"{KERNEL_ENV}=numba needs the numba package: pip install 'mlfunc[jit]', or unset {KERNEL_ENV} to use numpy"
+        ) from exc
+    kernel: KernelFunction = evaluate_hybrid_compiled
+    return kernel
 
 
 def _golden_cases(params: Mapping[str, float]) -> tuple[GoldenCase, ...]:

@@ -1,0 +1,166 @@
+"""Throughput and peak memory from 10 thousand to 10 million rows, per engine.
+
+Engines: the core (both kernels), pandas ``predict`` on the loaded pyfunc
+model, and Spark SQL through ``mlflow.pyfunc.spark_udf``. The compiled Spark
+SQL path and DuckDB do not exist yet and are listed as not available.
+
+Memory is measured the way each engine allows: tracemalloc's peak for the
+core and pandas (numpy and pandas report their buffers to it), and for Spark
+the peak resident sets (VmHWM) of the JVM and the Python workers, summed,
+from a fresh Spark session per size. The sum over-counts pages the workers
+share with the daemon they fork from.
+
+    python benchmarks/scaling.py [--sizes 10000 100000 1000000 10000000] [--spark-max-rows 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _common import HYBRID_PARAMETERS, deploy_benchmark_model, machine_description, median_seconds, throwaway_store
+
+from mlfunc.core import evaluate_hybrid
+from mlfunc.settings import KERNEL_ENV
+
+NOT_AVAILABLE = ("Spark SQL, compiled expression", "DuckDB")
+
+
+def traced_peak_bytes(action: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def repeats_for(rows: int) -> int:
+    # Enough runs for a stable median on small inputs, few on large ones.
+    return max(3, min(50, 20_000_000 // rows))
+
+
+def in_process_rows(model: object, rows: int) -> list[tuple[str, float, int]]:
+    values = np.random.default_rng(rows).uniform(-10, 20, rows)
+    frame = pd.DataFrame({"x": values})
+    measured = []
+    for kernel in ("numpy", "numba"):
+        os.environ[KERNEL_ENV] = kernel
+        evaluate = lambda: evaluate_hybrid(values, **HYBRID_PARAMETERS)  # noqa: E731
+        seconds = median_seconds(evaluate, repeats=repeats_for(rows))
+        measured.append((f"core, {kernel} kernel", rows / seconds, traced_peak_bytes(evaluate)))
+
+        predict = lambda: model.predict(frame)  # type: ignore[attr-defined]  # noqa: E731
+        seconds = median_seconds(predict, repeats=repeats_for(rows))
+        measured.append((f"pandas predict, {kernel} kernel", rows / seconds, traced_peak_bytes(predict)))
+    os.environ.pop(KERNEL_ENV, None)
+    return measured
+
+
+def spark_row(model_uri: str, rows: int) -> tuple[str, float, int] | None:
+    """Measure the spark_udf path in a fresh process with its own Spark session."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--spark-child", str(rows), "--model-uri", model_uri],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        print(f"Spark run at {rows} rows failed:\n{completed.stderr[-2000:]}")
+        return None
+    result = json.loads(lines[-1])
+    return ("Spark SQL, spark_udf", rows / result["seconds"], result["peak_bytes"])
+
+
+def spark_child(model_uri: str, rows: int) -> None:
+    from mlfunc.spark_adapter.session import get_spark
+    from mlfunc.spark_adapter.sql import register_model_function
+
+    spark = get_spark("mlfunc-scaling")
+    register_model_function(spark, "hybrid_udf", model_uri)
+    query = f"SELECT hybrid_udf(x) AS y FROM (SELECT rand(42) * 30 - 10 AS x FROM range({rows}))"
+
+    def run() -> None:
+        spark.sql(query).write.format("noop").mode("overwrite").save()
+
+    run()  # starts the Python workers and loads the model in them
+    start = time.perf_counter()
+    run()
+    seconds = time.perf_counter() - start
+    peak = sum(_peak_resident(pid) for pid in _descendants(os.getpid()))
+    spark.stop()
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak}))
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], list(children.get(pid, []))
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending.extend(children.get(child, []))
+    return found
+
+
+def _peak_resident(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--spark-max-rows", type=int, default=10_000_000, help="Skip Spark above this many rows.")
+    parser.add_argument("--spark-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--model-uri", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.spark_child:
+        spark_child(arguments.model_uri, arguments.spark_child)
+        return
+
+    print(f"Machine: {machine_description()}")
+    print("| engine | rows | M rows/s | peak memory (MiB) |")
+    print("| --- | ---: | ---: | ---: |")
+    with throwaway_store():
+        from mlfunc.mlflow_adapter.loading import load_model
+
+        model_uri = deploy_benchmark_model()
+        model, _ = load_model(model_uri)
+        for rows in arguments.sizes:
+            measured = in_process_rows(model, rows)
+            if rows <= arguments.spark_max_rows:
+                spark = spark_row(model_uri, rows)
+                if spark is not None:
+                    measured.append(spark)
+            else:
+                print(f"| Spark SQL, spark_udf | {rows} | skipped | skipped |")
+            for engine, rate, peak in measured:
+                print(f"| {engine} | {rows} | {rate / 1e6:.2f} | {peak / 2**20:.1f} |", flush=True)
+    for engine in NOT_AVAILABLE:
+        print(f"| {engine} | all | not yet available | not yet available |")
+
+
+if __name__ == "__main__":
+    main()
