@@ -21,7 +21,7 @@ from tqdm import tqdm
 from mlfunc.batch_io import BatchReader, BatchWriter, check_input_column, column_values, null_count, open_batches
 from mlfunc.core.function import FloatArray
 from mlfunc.errors import InputDataError
-from mlfunc.tables import atomic_output, is_parquet
+from mlfunc.tables import atomic_output, is_parquet, reject_output_over_input
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -58,6 +58,7 @@ def predict_file(
     progress bar is drawn on stderr.
     """
     target = Path(output_path)
+    reject_output_over_input(Path(input_path), target)
     reader = open_batches(input_path, sep=sep, text=not is_parquet(target))
     with ExitStack() as cleanup:
         cleanup.callback(reader.close)

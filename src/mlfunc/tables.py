@@ -115,6 +115,13 @@ def _current_umask() -> int:
     return mask
 
 
+def reject_output_over_input(source: Path, target: Path) -> None:
+    """Raise InputDataError if writing ``target`` would replace the input file ``source``."""
+    same = target.exists() and source.exists() and os.path.samefile(source, target)
+    if same or source.resolve() == target.resolve():
+        raise InputDataError(f"output file '{target}' is the input file '{source}': write the result to another file")
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:
     """Write ``frame`` as Parquet or CSV (chosen by suffix) without leaving a partial file."""
     target = Path(path)

@@ -436,3 +436,70 @@ def test_help_imports_no_heavy_modules(command: list[str]) -> None:
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+def test_predict_refuses_to_overwrite_input(deployed: Deployment, wine_csv: Path) -> None:
+    before = wine_csv.read_bytes()
+    result = invoke(
+        "predict",
+        "models:/shared_model/Production",
+        "--input",
+        str(wine_csv),
+        "--column",
+        "alcohol",
+        "--output",
+        str(wine_csv),
+    )
+    assert_one_line_error(result, "is the input file", "write the result to another file")
+    assert wine_csv.read_bytes() == before
+
+
+def test_sql_refuses_to_overwrite_table_file(wine_csv: Path) -> None:
+    before = wine_csv.read_bytes()
+    result = invoke("sql", "SELECT * FROM wine", "--table", f"wine={wine_csv}", "--output", str(wine_csv))
+    assert_one_line_error(result, "is the input file")
+    assert wine_csv.read_bytes() == before
+
+
+def test_sql_missing_output_folder_fails_early(wine_csv: Path, tmp_path: Path) -> None:
+    result = invoke(
+        "sql", "SELECT * FROM wine", "--table", f"wine={wine_csv}", "--output", str(tmp_path / "missing" / "out.csv")
+    )
+    assert_one_line_error(result, "folder", "does not exist")
+    assert "Started Spark" not in result.stderr
+
+
+@pytest.mark.parametrize("alias", ["bad alias", "v3", "latest"])
+def test_invalid_alias_changes_nothing(deployed: Deployment, alias: str) -> None:
+    before = invoke("versions", "shared_model").stdout
+    promoted = invoke("promote", "shared_model", deployed.version or "1", "--stage", "Archived", "--alias", alias)
+    assert_one_line_error(promoted, f"invalid alias {alias!r}", "--alias champion")
+    dry = invoke(
+        "deploy",
+        "hybrid",
+        "--x0",
+        "9",
+        "--y0",
+        "2",
+        "--gradient",
+        "1",
+        "--name",
+        "shared_model",
+        "--alias",
+        alias,
+        "--dry-run",
+    )
+    assert_one_line_error(dry, f"invalid alias {alias!r}")
+    assert invoke("versions", "shared_model").stdout == before
+
+
+def test_model_name_with_quote_round_trip(deployed: Deployment) -> None:
+    import mlflow
+
+    name = "it's a model"
+    client = mlflow.MlflowClient()
+    client.create_registered_model(name)
+    client.create_model_version(name, source=str(deployed.model_uri), run_id=deployed.run_id)
+    result = invoke("promote", name, "1", "--stage", "Production")
+    assert result.exit_code == 0, result.output
+    assert "Production" in invoke("versions", name).stdout

@@ -31,7 +31,7 @@ from mlfunc.mlflow_adapter import model_entry
 from mlfunc.mlflow_adapter.gate import GoldenResult, run_gate
 from mlfunc.mlflow_adapter.lineage import CODE_HASH_TAG, PARAMETERS_HASH_TAG, lineage_tags
 from mlfunc.mlflow_adapter.model import FUNCTION_KEY
-from mlfunc.mlflow_adapter.promotion import EXCLUSIVE_STAGES, PromotionPlan, promote
+from mlfunc.mlflow_adapter.promotion import EXCLUSIVE_STAGES, PromotionPlan, promote, validate_alias
 from mlfunc.mlflow_adapter.registry import RegisteredVersion, list_versions, registry_errors
 from mlfunc.mlflow_adapter.registry_kind import check_registry_request
 from mlfunc.mlflow_adapter.report import model_card, reference_metrics
@@ -113,6 +113,8 @@ def deploy(
     cases = (*function.golden_cases(values), *golden)
     store = use_store()
     check_registry_request(name, stage)
+    if alias is not None:
+        validate_alias(alias)
     lineage = lineage_tags(function, values)
 
     existing = _version_with_same_content(name, lineage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ from mlfunc.mlflow_adapter.registry_kind import check_registry_request
 from mlfunc.mlflow_adapter.store import retry_when_locked
 
 logger = logging.getLogger(__name__)
+
+# MLflow's rule for alias names (3.17): letters, digits, `_` and `-`, and not
+# `latest` or `v<number>`, which name versions in model URIs.
+_ALIAS_PATTERN = re.compile(r"^[\w-]+$")
+_RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 
 # Stages that hold one version at a time: moving a version there archives the others.
 EXCLUSIVE_STAGES = ("Staging", "Production")
@@ -55,6 +61,15 @@ class PromotionPlan:
         return described
 
 
+def validate_alias(alias: str) -> None:
+    """Raise RegistryError for an alias name MLflow would reject, before anything is changed."""
+    if not _ALIAS_PATTERN.match(alias) or _RESERVED_ALIAS.match(alias):
+        raise RegistryError(
+            f"invalid alias {alias!r}: use letters, digits, '_' and '-', and not 'latest' or 'v' followed by "
+            "a number, which MLflow reserves for version numbers (for example --alias champion)"
+        )
+
+
 def _find(name: str, version: str, versions: list[RegisteredVersion]) -> RegisteredVersion:
     for candidate in versions:
         if candidate.version == version:
@@ -73,6 +88,8 @@ def plan_promotion(
     check_registry_request(name, stage)
     if stage is not None and stage not in STAGES:
         raise RegistryError(f"invalid stage {stage!r}: expected one of {', '.join(STAGES)}")
+    if alias is not None:
+        validate_alias(alias)
 
     versions = list_versions(name)
     target = _find(name, version, versions)

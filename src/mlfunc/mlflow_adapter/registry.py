@@ -134,14 +134,23 @@ def list_versions(name: str) -> list[RegisteredVersion]:
                 raise
             raise ModelNotFoundError(_missing_model_message(client, name)) from exc
 
-        escaped = name.replace("'", "\\'")
-        found = client.search_model_versions(f"name = '{escaped}'")
+        found = client.search_model_versions(_name_filter(name))
 
     # search_model_versions leaves ModelVersion.aliases empty on some stores,
     # so the aliases come from the registered model instead.
     aliases = {alias: str(target) for alias, target in (model.aliases or {}).items()}
     versions = [RegisteredVersion.from_mlflow(version, aliases) for version in found]
     return sorted(versions, key=lambda version: int(version.version))
+
+
+def _name_filter(name: str) -> str:
+    # MLflow's filter grammar has no escape for quotes inside a string, so a
+    # name with a single quote is matched in double quotes, and vice versa.
+    if "'" not in name:
+        return f"name = '{name}'"
+    if '"' not in name:
+        return f'name = "{name}"'
+    raise RegistryError(f"model name {name!r} contains both kinds of quote, which MLflow searches cannot match")
 
 
 def _missing_model_message(client: mlflow.MlflowClient, name: str) -> str:

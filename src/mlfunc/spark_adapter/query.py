@@ -11,7 +11,7 @@ import pandas as pd
 from mlfunc.errors import InputDataError
 from mlfunc.spark_adapter.session import get_spark
 from mlfunc.spark_adapter.sql import register_model_function, register_table, run_query, spark_errors
-from mlfunc.tables import write_table
+from mlfunc.tables import reject_output_over_input, write_table
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ def run_sql(
     for path in tables.values():
         if not Path(path).is_file():
             raise InputDataError(f"table file '{path}' not found or not a regular file")
+        if output is not None:
+            reject_output_over_input(Path(path), Path(output))
+    if output is not None and not Path(output).parent.is_dir():
+        # Checked before Spark starts, so a typo costs no query.
+        raise InputDataError(f"cannot write output file '{output}': folder '{Path(output).parent}' does not exist")
 
     spark = get_spark()
     for function_name, model_uri in models.items():
