@@ -19,6 +19,7 @@ the validation messages and the CLI options from the declaration::
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,11 @@ class BusinessFunction:
         """The first output column, the only one of a single-output function."""
         return self.outputs[0]
 
+    @property
+    def is_curve(self) -> bool:
+        """Whether the function maps one double column to one double column, so it can be plotted."""
+        return len(self.inputs) == len(self.outputs) == 1 and self.input.type == self.output.type == "double"
+
     def validate(self, values: Mapping[str, object]) -> dict[str, Any]:
         """Return the parameters in canonical types, or raise ParameterError naming the bad one."""
         parameters = validate_parameters(self.name, self.parameters, values)
@@ -194,6 +200,14 @@ class BusinessFunction:
 
 
 EXPLANATION_COLUMN = "explanation"
+
+
+def describe_arguments(values: Mapping[str, Any]) -> str:
+    """Format parameters as ``name=value`` pairs: numbers with %g, everything else as JSON."""
+    return ", ".join(
+        f"{key}={value:g}" if isinstance(value, float) else f"{key}={json.dumps(value)}"
+        for key, value in values.items()
+    )
 
 
 def segment_labels(labels: npt.NDArray[np.int64], column: str, breakpoints: Sequence[float]) -> ObjectArray:

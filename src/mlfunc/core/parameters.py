@@ -99,8 +99,11 @@ class Parameter:
         """Return ``value`` in its canonical Python type, or raise :class:`ParameterError` naming this parameter.
 
         Numbers become floats, integers ints, lists of numbers tuples of
-        floats and records a tuple of dicts.
+        floats and records a tuple of dicts. None is accepted only where it
+        is the default, meaning "not set".
         """
+        if value is None and self.default is None:
+            return None
         if self.type == "number":
             return self._number(value, value, function)
         if self.type == "integer":

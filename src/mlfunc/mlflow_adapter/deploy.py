@@ -8,7 +8,6 @@ again reuses the version that holds them unless ``force`` is set.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -29,7 +28,7 @@ from mlflow.types import ColSpec, Schema, TensorSpec
 import mlfunc
 from mlfunc.core import BusinessFunction, GoldenCase
 from mlfunc.core.catalog import module_root
-from mlfunc.core.function import EXPLANATION_COLUMN
+from mlfunc.core.function import EXPLANATION_COLUMN, describe_arguments
 from mlfunc.errors import ModelNotFoundError
 from mlfunc.mlflow_adapter import model_entry
 from mlfunc.mlflow_adapter.gate import GoldenResult, run_gate
@@ -89,12 +88,6 @@ def input_example_for(function: BusinessFunction, cases: Sequence[GoldenCase] = 
     return pd.DataFrame({column.name: [0.0 if column.type == "double" else ""] for column in function.inputs})
 
 
-def describe_arguments(values: Mapping[str, Any]) -> str:
-    """Format parameters as ``name=value`` pairs: numbers with %g, everything else as JSON."""
-    return ", ".join(
-        f"{key}={value:g}" if isinstance(value, float) else f"{key}={json.dumps(value)}"
-        for key, value in values.items()
-    )
 
 
 def pip_requirements() -> list[str]:
@@ -348,6 +341,8 @@ def _log_review_artifacts(
             metrics=metrics,
         )
         (folder / MODEL_CARD_FILE).write_text(card)
-        plot_function(function, values, folder / PLOT_FILE, title=f"{name} version {version}")
         client.log_artifact(run_id, str(folder / MODEL_CARD_FILE))
-        client.log_artifact(run_id, str(folder / PLOT_FILE))
+        # Only a function of one number to one number has a curve to draw.
+        if function.is_curve:
+            plot_function(function, values, folder / PLOT_FILE, title=f"{name} version {version}")
+            client.log_artifact(run_id, str(folder / PLOT_FILE))
