@@ -27,7 +27,7 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 def test_builtin_functions_are_listed() -> None:
-    assert set(FUNCTIONS) == {"hybrid", "piecewise"}
+    assert set(FUNCTIONS) == {"discount", "hybrid", "piecewise"}
     assert set(FUNCTIONS) <= set(available_functions())
 
 
@@ -55,7 +55,7 @@ def test_reference_errors_say_what_to_fix(user_module: Path) -> None:
 
 
 def test_unknown_name_lists_available() -> None:
-    with pytest.raises(UnknownFunctionError, match="available functions are hybrid, piecewise"):
+    with pytest.raises(UnknownFunctionError, match="available functions are discount, hybrid, piecewise"):
         get_function("tax")
 
 

@@ -40,7 +40,9 @@ def _invalid_values(parameter: Parameter) -> list[object]:
     if parameter.type == "text":
         return [3, "not-an-option"] if parameter.options else [3]
     if parameter.type == "records":
-        return ["rows", [1, 2]]
+        return ["rows", [1, 2], []]
+    if parameter.type == "table":
+        return ["rate", [0.0]]
     if parameter.type == "number_list":
         return ["1, 2", [float("nan")], [True]]
     if parameter.type == "number_table":
@@ -56,11 +58,12 @@ def _invalid_values(parameter: Parameter) -> list[object]:
 
 
 def _valid_values(function_name: str) -> dict[str, object]:
-    from mlfunc.core import HYBRID, PIECEWISE
+    from mlfunc.core import DISCOUNT, HYBRID, PIECEWISE
 
     samples: dict[str, dict[str, object]] = {
         HYBRID.name: {"x0": 5.0, "y0": 2.0, "gradient": 1.0},
         PIECEWISE.name: {"breakpoints": [1.0], "segments": [[0.0], [1.0]], "domain_min": 0.0, "domain_max": 9.0},
+        DISCOUNT.name: {"rules": [{"when": {"tier": "gold"}, "then": {"rate": 0.1}}], "default": {"rate": 0.0}},
     }
     return samples[function_name]
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlfunc.cli import main
-from mlfunc.core import PIECEWISE, get_function
+from mlfunc.core import DISCOUNT, PIECEWISE, get_function
 from mlfunc.mlflow_adapter.deploy import deploy
 from mlfunc.mlflow_adapter.loading import load_model
 from mlfunc.paramfiles import collect_parameters
@@ -129,3 +129,25 @@ def test_cli_bad_parameter_file_logs_nothing(mlfunc_home: Path, tmp_path: Path) 
     assert last.startswith(f"Error: parameter file '{params}', key 'breakpoints'")
     assert last.endswith(f"Fix key 'breakpoints' in parameter file '{params}'.")
     assert mlflow.search_registered_models(filter_string="name = 'never_logged'") == []
+
+
+def test_decision_table_example_in_pandas_and_spark(spark, mlfunc_home: Path) -> None:  # type: ignore[no-untyped-def]
+    params = Path(__file__).resolve().parents[2] / "examples" / "decision_table" / "discount.toml"
+    parameters = collect_parameters(DISCOUNT, file=params)
+    deployment = deploy(DISCOUNT, parameters, name="order_discount", alias="champion", explain=True)
+    assert len(deployment.golden) == 5
+
+    orders = pd.DataFrame({"quantity": [600.0, 200.0, 10.0, None], "tier": ["silver", "gold", "platinum", "gold"]})
+    model, _ = load_model("models:/order_discount@champion")
+    predicted = model.predict(orders)
+    assert predicted["rate"].tolist() == [0.12, 0.1, 0.03, 0.0]
+    assert predicted["explanation"].tolist() == ["rule 1", "rule 2", "rule 4", "default"]
+
+    register_model_function(spark, "order_discount", "models:/order_discount@champion")
+    spark.createDataFrame(orders).createOrReplaceTempView("orders_for_discount")
+    rows = run_query(
+        spark, "SELECT quantity, order_discount(quantity, tier) AS d FROM orders_for_discount ORDER BY quantity"
+    ).collect()
+    by_quantity = {row["quantity"]: (row["d"]["rate"], row["d"]["explanation"]) for row in rows}
+    assert by_quantity[600.0] == (0.12, "rule 1")
+    assert by_quantity[10.0] == (0.03, "rule 4")

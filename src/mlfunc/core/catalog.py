@@ -19,6 +19,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from mlfunc.core.decision_table import DISCOUNT
 from mlfunc.core.function import BusinessFunction
 from mlfunc.core.hybrid import HYBRID
 from mlfunc.core.piecewise import PIECEWISE
@@ -26,7 +27,7 @@ from mlfunc.errors import UnknownFunctionError
 
 ENTRY_POINT_GROUP = "mlfunc.functions"
 
-FUNCTIONS: dict[str, BusinessFunction] = {function.name: function for function in (HYBRID, PIECEWISE)}
+FUNCTIONS: dict[str, BusinessFunction] = {function.name: function for function in (HYBRID, PIECEWISE, DISCOUNT)}
 
 
 def plugin_functions() -> dict[str, BusinessFunction]:

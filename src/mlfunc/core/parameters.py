@@ -19,12 +19,13 @@ RESERVED_NAMES = frozenset({"function", "explain"})
 
 # The kinds of value a parameter can hold. "number_list" is a list of finite
 # numbers (breakpoints), "number_table" a list of such lists (segment
-# coefficients) and "records" a list of tables (decision-table rows).
-ParameterType = Literal["number", "integer", "boolean", "text", "number_list", "number_table", "records"]
+# coefficients), "table" a mapping of names to values and "records" a list
+# of tables (decision-table rows).
+ParameterType = Literal["number", "integer", "boolean", "text", "number_list", "number_table", "table", "records"]
 
 # The parameter types that a model config stores as JSON text, because MLflow
 # logs the config as flat run params.
-STRUCTURED_TYPES = frozenset({"number_list", "number_table", "records"})
+STRUCTURED_TYPES = frozenset({"number_list", "number_table", "table", "records"})
 
 
 class _Required:
@@ -78,6 +79,8 @@ class Parameter:
             return "one of " + ", ".join(map(repr, self.options)) if self.options else "a text"
         if self.type == "records":
             return "a list of tables"
+        if self.type == "table":
+            return "a table of names and values"
         noun = "a whole number" if self.type == "integer" else "a finite number"
         bounds = self._bounds()
         if self.type == "number_list":
@@ -121,6 +124,10 @@ class Parameter:
             return value
         if self.type == "number_list":
             return self._numbers(value, value, function)
+        if self.type == "table":
+            if not isinstance(value, Mapping):
+                self.reject(value, function)
+            return dict(value)  # type: ignore[call-overload]  # a Mapping, checked above
         if not isinstance(value, list | tuple) or not value:
             self.reject(value, function)
         rows: list[Any] | tuple[Any, ...] = value  # type: ignore[assignment]  # narrowed by the check above
