@@ -224,3 +224,24 @@ def _describe(function: BusinessFunction) -> str:
         default = "" if parameter.required else f", default {parameter.default!r}"
         lines.append(f"    {parameter.name}: {parameter.description}{unit} ({parameter.expected()}{default})")
     return "\n".join(lines)
+
+
+@main.command("new")
+@click.argument("name")
+@click.option(
+    "--folder", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write the files to."
+)
+@click.option("--force", is_flag=True, help="Replace files that exist already.")
+def new(name: str, folder: str, force: bool) -> None:
+    """Write a new business function NAME: its module, a parameter file and tests that pass.
+
+    \b
+    Example:
+      mlfunc new shipping_cost
+      pytest test_shipping_cost.py
+      mlfunc deploy shipping_cost:shipping_cost --params shipping_cost.toml --name shipping_cost
+    """
+    from mlfunc.scaffold import scaffold_function
+
+    for path in scaffold_function(name, folder, overwrite=force):
+        click.echo(f"Wrote {path}")
