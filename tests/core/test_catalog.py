@@ -60,7 +60,7 @@ def test_unknown_name_lists_available() -> None:
 
 
 def test_entry_point_function_is_found(user_module: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A real installed distribution as importlib.metadata sees one: a
+    # A real installed distribution as importlib.metadata finds one: a
     # dist-info folder with an entry_points.txt on sys.path.
     dist_info = user_module / "pricing_plugin-1.0.dist-info"
     dist_info.mkdir()

@@ -52,7 +52,7 @@ class Condition:
         return np.isin(column, list(self.values))
 
     def covers(self, other: Condition) -> bool:
-        """Whether every value meeting ``other`` also meets this condition."""
+        """Return whether every value meeting ``other`` also meets this condition."""
         if self.kind == "any":
             return True
         if other.kind == "any":
@@ -66,7 +66,7 @@ class Condition:
         return False
 
     def overlaps(self, other: Condition) -> bool:
-        """Whether some value meets both conditions."""
+        """Return whether some value meets both conditions."""
         if self.kind == "any" or other.kind == "any":
             return True
         if self.kind == "range" and other.kind == "range":
