@@ -92,3 +92,8 @@ def test_hybrid_missing_parameter_rejected() -> None:
     with pytest.raises(ParameterError, match=r"missing parameter 'gradient'") as caught:
         HYBRID.validate({"x0": 1, "y0": 2})
     assert caught.value.parameter == "gradient"
+
+
+def test_hybrid_explanation_names_segment() -> None:
+    labels = HYBRID.explanations([np.array([1.0, 5.0, np.nan])], {"x0": 5.0, "y0": 2.0, "gradient": 1.0})
+    assert labels.tolist() == ["segment 0: x < 5", "segment 1: x >= 5", None]

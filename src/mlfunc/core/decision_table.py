@@ -197,7 +197,11 @@ def build_table(
 
 
 def check_rules(function: str, table: DecisionTable) -> None:
-    """Reject rules that can never match (first hit) or that overlap (unique hit)."""
+    """Reject rules that can never match (first hit) or that overlap (unique hit).
+
+    NOTE: a rule is found unreachable only when one earlier rule covers it;
+    a rule covered by several earlier rules together is not detected.
+    """
     for later, rule in enumerate(table.rules):
         for earlier in range(later):
             previous = table.rules[earlier].conditions
