@@ -55,6 +55,10 @@ def test_concurrent_deploys_and_promotions(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
 
     previous = os.environ.get("MLFUNC_HOME")
+    # An earlier in-process use_store() exported the session store as
+    # MLFLOW_TRACKING_URI, which would win over MLFUNC_HOME, so it is removed
+    # while this store is read and set again afterwards.
+    previous_uri = os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ["MLFUNC_HOME"] = env["MLFUNC_HOME"]
     try:
         use_store()
@@ -62,6 +66,9 @@ def test_concurrent_deploys_and_promotions(tmp_path: Path) -> None:
         history = read_history("conc")
     finally:
         os.environ["MLFUNC_HOME"] = previous or ""
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        if previous_uri is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = previous_uri
         use_store()
 
     assert sorted(int(v.version) for v in versions) == list(range(1, PROCESSES + 1))
