@@ -36,6 +36,9 @@ class ParameterError(MlfuncError, ValueError):
         super().__init__(message)
         self.function = function
         self.parameter = parameter
+        # How to fix it, in the words of the interface that supplied the
+        # value (a file key, an option), when the raiser knows it.
+        self.fix: str | None = None
 
 
 class UnknownFunctionError(MlfuncError, LookupError):

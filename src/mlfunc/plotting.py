@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from mlfunc.core import BusinessFunction
+from mlfunc.core.function import describe_arguments
 from mlfunc.tables import atomic_output
 
 _SAMPLES = 1001
+_MAX_LEGEND_ARGUMENTS = 60
 
 
 def plot_function(
@@ -32,7 +34,10 @@ def plot_function(
     # The breakpoints themselves are sampled so the plot shows each jump exactly.
     x = np.union1d(np.linspace(low, high, _SAMPLES), breakpoints)
     y = function.evaluate(x, **values)
-    arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
+    arguments = describe_arguments(values)
+    # Long parameter lists (breakpoints, coefficients) would not fit the legend.
+    if len(arguments) > _MAX_LEGEND_ARGUMENTS:
+        arguments = "..."
 
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
     axes.plot(x, y, color="tab:blue", linewidth=2, label=f"{function.name}({arguments})")

@@ -189,3 +189,8 @@ def test_hybrid_numba_kernel_without_numba(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delitem(sys.modules, "mlfunc.core._compiled", raising=False)
     with pytest.raises(ConfigurationError, match=r"needs the numba package: pip install 'mlfunc\[jit\]'"):
         evaluate_hybrid([1.0], x0=5, y0=2, gradient=1)
+
+
+def test_hybrid_explanation_names_segment() -> None:
+    labels = HYBRID.explanations([np.array([1.0, 5.0, np.nan])], {"x0": 5.0, "y0": 2.0, "gradient": 1.0})
+    assert labels.tolist() == ["segment 0: x < 5", "segment 1: x >= 5", None]

@@ -34,7 +34,7 @@ def test_failing_golden_case_blocks_registration(mlfunc_home: Path) -> None:
 
 def test_gate_loads_logged_code_in_fresh_process(deployed: Deployment) -> None:
     assert deployed.model_uri is not None
-    report = run_gate(deployed.model_uri, "x", [GoldenCase(x=7.0, expected=4.0)])
+    report = run_gate(deployed.model_uri, HYBRID, [GoldenCase(x=7.0, expected=4.0)])
     assert report.mlfunc_origin is not None
     assert "/code/mlfunc/__init__.py" in report.mlfunc_origin
     assert [result.passed for result in report.results] == [True]

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from mlfunc import __version__
 from mlfunc.cli.output import MlfuncGroup, configure_logging
-
-if TYPE_CHECKING:
-    from mlfunc.core import BusinessFunction
 
 STAGE_CHOICES = click.Choice(["Staging", "Production", "Archived", "None"], case_sensitive=False)
 
@@ -43,118 +39,6 @@ def main(verbose: bool, quiet: bool) -> None:
       mlfunc demo
     """
     configure_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
-
-
-class _DeployGroup(click.Group):
-    """The ``deploy`` group, with one subcommand per business function, built on first use.
-
-    Building them imports the core and so numpy, which ``mlfunc --help`` does not need.
-    """
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        from mlfunc.core import FUNCTIONS
-
-        return sorted(FUNCTIONS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from mlfunc.core import FUNCTIONS
-
-        function = FUNCTIONS.get(cmd_name)
-        return _deploy_command(function) if function is not None else None
-
-
-@main.group(cls=_DeployGroup)
-def deploy() -> None:
-    """Log a business function with its parameters as a new model version.
-
-    \b
-    Example:
-      mlfunc deploy hybrid --x0 5 --y0 2 --gradient 1 --name custom_model --stage Production --alias champion
-    """
-
-
-def _deploy_command(function: BusinessFunction) -> click.Command:
-    # One subcommand per business function, its options generated from the
-    # function's parameter declarations.
-    def run(
-        name: str,
-        stage: str | None,
-        alias: str | None,
-        experiment: str,
-        golden_path: str | None,
-        reference_path: str | None,
-        reference_column: str | None,
-        force: bool,
-        dry_run: bool,
-        **parameters: float,
-    ) -> None:
-        if (reference_path is None) != (reference_column is None):
-            raise click.UsageError("--reference and --column go together: pass both or neither")
-
-        from mlfunc.cli.reports import print_deployment
-        from mlfunc.mlflow_adapter.deploy import deploy as deploy_function
-        from mlfunc.tables import numeric_column, read_golden_cases, read_table
-
-        golden = read_golden_cases(golden_path) if golden_path else []
-        reference = None
-        if reference_path is not None and reference_column is not None:
-            frame, _ = read_table(reference_path)
-            source = f"reference file '{reference_path}'"
-            reference = numeric_column(frame, reference_column, source=source).to_numpy()
-
-        deployment = deploy_function(
-            function,
-            parameters,
-            name=name,
-            stage=stage and stage.capitalize(),
-            alias=alias,
-            experiment=experiment,
-            golden=golden,
-            reference=reference,
-            force=force,
-            dry_run=dry_run,
-        )
-        print_deployment(deployment)
-
-    example = " ".join(f"--{parameter.name.replace('_', '-')} 1" for parameter in function.parameters)
-    command = click.Command(
-        function.name,
-        callback=run,
-        help=f"Deploy the {function.name} function: {function.description}.\n\n"
-        "The model is logged, its golden cases are checked against the logged artifact in a fresh "
-        "process, and only then is a version registered and promoted. Deploying the same code and "
-        "parameters again reuses the version that holds them.\n\n"
-        f"\b\nExample:\n  mlfunc deploy {function.name} {example} --name custom_model --stage Production",
-        params=[
-            *(
-                click.Option(
-                    [f"--{parameter.name.replace('_', '-')}", parameter.name],
-                    type=float,
-                    required=True,
-                    help=parameter.description + (f" ({parameter.unit})" if parameter.unit else ""),
-                )
-                for parameter in function.parameters
-            ),
-            click.Option(["--name"], default="custom_model", show_default=True, help="Registered model name."),
-            click.Option(["--stage"], type=STAGE_CHOICES, help="Move the new version to this stage."),
-            click.Option(["--alias"], help="Point this alias (for example champion) at the new version."),
-            click.Option(["--experiment"], default="mlfunc", show_default=True, help="MLflow experiment of the run."),
-            click.Option(
-                ["--golden", "golden_path"],
-                type=click.Path(dir_okay=False),
-                help="CSV or Parquet file of extra golden cases: columns x, expected and optionally tolerance.",
-            ),
-            click.Option(
-                ["--reference", "reference_path"],
-                type=click.Path(dir_okay=False),
-                help="CSV or Parquet file of real data; its behaviour is logged as metrics.",
-            ),
-            click.Option(["--column", "reference_column"], help="Column of the --reference file to use."),
-            click.Option(["--force"], is_flag=True, help="Create a new version even if one holds the same content."),
-            click.Option(["--dry-run"], is_flag=True, help="Print what would change and change nothing."),
-        ],
-    )
-    return command
 
 
 @main.command()
@@ -389,5 +273,6 @@ def invoke(
     click.echo(f"Wrote {result.rows} rows with {result.null_predictions} null predictions to {result.output}")
 
 
-# Registry commands live in their own module and attach themselves to `main`.
+# Registry and function commands live in their own modules and attach themselves to `main`.
+from mlfunc.cli import functions as _function_commands  # noqa: E402, F401
 from mlfunc.cli import registry as _registry_commands  # noqa: E402, F401

@@ -52,7 +52,12 @@ class MlfuncGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ParameterError as exc:
-            hint = f" Set it with --{exc.parameter.replace('_', '-')} NUMBER." if exc.parameter else ""
+            if exc.fix:
+                hint = f" {exc.fix}"
+            elif exc.parameter:
+                hint = f" Set it with --{exc.parameter.replace('_', '-')} NUMBER."
+            else:
+                hint = ""
             raise click.ClickException(f"{exc}.{hint}") from exc
         except MlfuncError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -97,7 +98,7 @@ def _compiled_kernel() -> KernelFunction:
     return kernel
 
 
-def _golden_cases(params: Mapping[str, float]) -> tuple[GoldenCase, ...]:
+def _golden_cases(params: Mapping[str, Any]) -> tuple[GoldenCase, ...]:
     x0, y0, gradient = params["x0"], params["y0"], params["gradient"]
     return (
         GoldenCase(x=x0 - 1.0, expected=y0),
@@ -114,8 +115,8 @@ HYBRID = BusinessFunction(
         Parameter("y0", "constant output below the breakpoint"),
         Parameter("gradient", "slope of the linear segment"),
     ),
-    input=Column("x", "double", "the value the function is applied to"),
-    output=Column("y", "double", "the function's output"),
+    inputs=(Column("x", "double", "the value the function is applied to"),),
+    outputs=(Column("y", "double", "the function's output"),),
     evaluate=evaluate_hybrid,
     golden_cases=_golden_cases,
     plot_domain=(-10.0, 20.0),

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -22,15 +23,17 @@ import numpy.typing as npt
 import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, Schema, TensorSpec
 
 import mlfunc
 from mlfunc.core import BusinessFunction, GoldenCase
+from mlfunc.core.catalog import module_root
+from mlfunc.core.function import EXPLANATION_COLUMN, describe_arguments
 from mlfunc.errors import ModelNotFoundError
 from mlfunc.mlflow_adapter import model_entry
 from mlfunc.mlflow_adapter.gate import GoldenResult, run_gate
 from mlfunc.mlflow_adapter.lineage import CODE_HASH_TAG, PARAMETERS_HASH_TAG, lineage_tags
-from mlfunc.mlflow_adapter.model import FUNCTION_KEY
+from mlfunc.mlflow_adapter.model import EXPLAIN_KEY, FUNCTION_KEY, config_values
 from mlfunc.mlflow_adapter.promotion import EXCLUSIVE_STAGES, PromotionPlan, promote, validate_alias
 from mlfunc.mlflow_adapter.registry import RegisteredVersion, list_versions, registry_errors
 from mlfunc.mlflow_adapter.registry_kind import check_registry_request
@@ -65,17 +68,25 @@ class Deployment:
         return f"models:/{self.name}/{self.version}"
 
 
-def signature_for(function: BusinessFunction) -> ModelSignature:
-    """Return the model signature: one double input column and one double output column."""
+def signature_for(function: BusinessFunction, *, explain: bool = False) -> ModelSignature:
+    """Return the model signature: the declared input and output columns, plus the explanation if asked."""
+    outputs: list[ColSpec | TensorSpec] = [ColSpec(column.type, column.name) for column in function.outputs]
+    if explain:
+        outputs.append(ColSpec("string", EXPLANATION_COLUMN))
     return ModelSignature(
-        inputs=Schema([ColSpec(function.input.type, function.input.name)]),
-        outputs=Schema([ColSpec(function.output.type, function.output.name)]),
+        inputs=Schema([ColSpec(column.type, column.name) for column in function.inputs]),
+        outputs=Schema(outputs),
     )
 
 
-def input_example_for(function: BusinessFunction) -> pd.DataFrame:
-    low, high = function.plot_domain
-    return pd.DataFrame({function.input.name: np.linspace(low, high, 3)})
+def input_example_for(function: BusinessFunction, cases: Sequence[GoldenCase] = ()) -> pd.DataFrame:
+    """Return three rows over the plot domain, or the golden-case inputs of a function of several columns."""
+    if len(function.inputs) == 1 and function.input.type == "double":
+        low, high = function.plot_domain
+        return pd.DataFrame({function.input.name: np.linspace(low, high, 3)})
+    if cases:
+        return pd.DataFrame([case.inputs(function.inputs) for case in cases[:3]])
+    return pd.DataFrame({column.name: [0.0 if column.type == "double" else ""] for column in function.inputs})
 
 
 def pip_requirements() -> list[str]:
@@ -98,10 +109,13 @@ def deploy(
     reference: npt.NDArray[np.float64] | None = None,
     force: bool = False,
     dry_run: bool = False,
+    explain: bool = False,
 ) -> Deployment:
     """Log, validate, register and promote ``function`` with ``parameters`` as a version of ``name``.
 
-    ``golden`` adds cases to the function's own. ``reference`` is a column of
+    ``golden`` adds cases to the function's own. With ``explain`` the
+    version returns an extra ``explanation`` column naming the segment or
+    rule behind each row. ``reference`` is a column of
     real data whose behaviour is logged as metrics. Parameters are validated
     before anything is written, and a failing golden case raises
     ValidationError before anything is registered.
@@ -115,7 +129,7 @@ def deploy(
     check_registry_request(name, stage)
     if alias is not None:
         validate_alias(alias)
-    lineage = lineage_tags(function, values)
+    lineage = lineage_tags(function, values, explain=explain)
 
     existing = _version_with_same_content(name, lineage)
     if existing is not None and not force:
@@ -134,8 +148,8 @@ def deploy(
         experiment_id = retry_when_locked(lambda: ensure_experiment(store, experiment), description="experiment")
         with mlflow.start_run(experiment_id=experiment_id) as run:
             run_id = run.info.run_id
-            model_info = _log_model(function, values, lineage)
-            report = run_gate(model_info.model_uri, function.input.name, cases)
+            model_info = _log_model(function, values, lineage, cases, explain=explain)
+            report = run_gate(model_info.model_uri, function, cases)
             metrics = reference_metrics(function, values, reference) if reference is not None else {}
             if metrics:
                 mlflow.log_metrics(metrics)
@@ -199,13 +213,13 @@ def _reuse(
 
 def _new_version_steps(
     function: BusinessFunction,
-    values: Mapping[str, float],
+    values: Mapping[str, Any],
     name: str,
     experiment: str,
     stage: str | None,
     alias: str | None,
 ) -> list[str]:
-    arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
+    arguments = describe_arguments(values)
     steps = [
         f"log {function.name}({arguments}) as a model in experiment {experiment!r}",
         "check its golden cases against the logged model in a fresh process",
@@ -227,27 +241,49 @@ def _new_version_steps(
 
 def _copy_source(destination: Path) -> Path:
     # Copy mlfunc without byte-code caches, so the logged code is source only.
-    package = Path(mlfunc.__file__).parent
-    target = destination / "mlfunc"
-    shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return _copy_code(Path(mlfunc.__file__).parent, destination)
+
+
+def _copy_code(source: Path, destination: Path) -> Path:
+    target = destination / source.name
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
     return target
 
 
-def _log_model(function: BusinessFunction, values: Mapping[str, float], lineage: Mapping[str, str]) -> ModelInfo:
+def _log_model(
+    function: BusinessFunction,
+    values: Mapping[str, Any],
+    lineage: Mapping[str, str],
+    cases: Sequence[GoldenCase],
+    *,
+    explain: bool,
+) -> ModelInfo:
     # MLflow also logs the model config as run params. Logging the same values
     # first keeps the two identical, because MLflow rejects a changed param.
-    config: dict[str, object] = {FUNCTION_KEY: function.name, **values}
+    config: dict[str, object] = {FUNCTION_KEY: function.reference or function.name, **config_values(function, values)}
+    if explain:
+        config[EXPLAIN_KEY] = True
     mlflow.log_params(config)
     mlflow.set_tags(dict(lineage))
 
     with tempfile.TemporaryDirectory(prefix="mlfunc-code-") as scratch:
+        code_paths = [str(_copy_source(Path(scratch)))]
+        # A function from the user's own module or package ships with the
+        # model, so the version loads where that module is not installed.
+        user_code = module_root(function)
+        if user_code is not None:
+            code_paths.append(str(_copy_code(user_code, Path(scratch) / "user")))
         info: ModelInfo = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT_NAME,
             python_model=model_entry.__file__,
-            code_paths=[str(_copy_source(Path(scratch)))],
+            code_paths=code_paths,
             model_config=config,
-            signature=signature_for(function),
-            input_example=input_example_for(function),
+            signature=signature_for(function, explain=explain),
+            input_example=input_example_for(function, cases),
             pip_requirements=pip_requirements(),
         )
     return info
@@ -256,7 +292,7 @@ def _log_model(function: BusinessFunction, values: Mapping[str, float], lineage:
 def _register(
     name: str,
     function: BusinessFunction,
-    values: Mapping[str, float],
+    values: Mapping[str, Any],
     run_id: str,
     model_info: ModelInfo,
     lineage: Mapping[str, str],
@@ -274,7 +310,7 @@ def _register(
                 raise
 
     retry_when_locked(create_model, description=f"creating registered model {name!r}")
-    arguments = ", ".join(f"{key}={value:g}" for key, value in values.items())
+    arguments = describe_arguments(values)
     version = retry_when_locked(
         lambda: client.create_model_version(
             name=name,
@@ -291,7 +327,7 @@ def _register(
 
 def _log_review_artifacts(
     function: BusinessFunction,
-    values: Mapping[str, float],
+    values: Mapping[str, Any],
     name: str,
     version: str,
     run_id: str,
@@ -312,6 +348,8 @@ def _log_review_artifacts(
             metrics=metrics,
         )
         (folder / MODEL_CARD_FILE).write_text(card)
-        plot_function(function, values, folder / PLOT_FILE, title=f"{name} version {version}")
         client.log_artifact(run_id, str(folder / MODEL_CARD_FILE))
-        client.log_artifact(run_id, str(folder / PLOT_FILE))
+        # Only a function of one number to one number has a curve to draw.
+        if function.is_curve:
+            plot_function(function, values, folder / PLOT_FILE, title=f"{name} version {version}")
+            client.log_artifact(run_id, str(folder / PLOT_FILE))

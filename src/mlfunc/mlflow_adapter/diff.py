@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import mlflow.pyfunc
 import numpy as np
@@ -25,8 +26,8 @@ class ParameterChange:
     """One parameter whose value differs between the two versions (None where it is absent)."""
 
     name: str
-    old: float | None
-    new: float | None
+    old: Any
+    new: Any
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,17 @@ class VersionDiff:
         return self.code_hashes[0] != self.code_hashes[1]
 
 
-def _parameters(version: RegisteredVersion) -> dict[str, float]:
+def _parameters(version: RegisteredVersion) -> dict[str, Any]:
     text = version.tags.get(PARAMETERS_TAG)
     if text is None:
         raise RegistryError(
             f"version {version.version} of {version.name!r} has no {PARAMETERS_TAG} tag: it was not deployed by mlfunc"
         )
-    return {key: float(value) for key, value in json.loads(text).items()}
+    # JSON writes 5.0 as 5.0 but an older tag may hold 5; booleans stay booleans.
+    return {
+        key: float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        for key, value in json.loads(text).items()
+    }
 
 
 def _grid(old: RegisteredVersion, new: RegisteredVersion) -> npt.NDArray[np.float64]:

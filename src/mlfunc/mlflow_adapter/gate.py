@@ -13,10 +13,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mlflow
 
-from mlfunc.core import GoldenCase
+from mlfunc.core import BusinessFunction, GoldenCase
 from mlfunc.errors import ValidationError
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,14 @@ import mlflow, pandas as pd
 request = json.loads(sys.stdin.read())
 mlflow.set_tracking_uri(request["tracking_uri"])
 model = mlflow.pyfunc.load_model(request["model_uri"])
-output = model.predict(pd.DataFrame({request["column"]: [float(x) for x in request["x"]]}))
-values = output.iloc[:, 0] if hasattr(output, "iloc") and getattr(output, "ndim", 1) == 2 else output
+frame = pd.DataFrame(request["rows"], columns=request["columns"])
+output = pd.DataFrame(model.predict(frame))
+rows = [{str(k): (None if v is None else v if isinstance(v, str) else float(v)) for k, v in row.items()}
+        for row in output.astype(object).where(output.notna(), None).to_dict("records")]
+rows = [{k: float("nan") if v is None and k in request["double_outputs"] else v for k, v in row.items()}
+        for row in rows]
 module = sys.modules.get("mlfunc")
-print(json.dumps({"y": [float(v) for v in values], "mlfunc_origin": getattr(module, "__file__", None)}))
+print(json.dumps({"y": rows, "mlfunc_origin": getattr(module, "__file__", None)}))
 """
 
 
@@ -43,7 +48,7 @@ class GoldenResult:
     """One golden case with the output the logged version gave."""
 
     case: GoldenCase
-    actual: float
+    actual: Any
 
     @property
     def passed(self) -> bool:
@@ -51,7 +56,11 @@ class GoldenResult:
 
     def describe(self) -> str:
         tolerance = f" (tolerance {self.case.tolerance:g})" if self.case.tolerance else ""
-        return f"x={self.case.x!r}: expected {self.case.expected!r}{tolerance}, got {self.actual!r}"
+        if isinstance(self.case.x, dict):
+            inputs = ", ".join(f"{name}={value!r}" for name, value in self.case.x.items())
+        else:
+            inputs = f"x={self.case.x!r}"
+        return f"{inputs}: expected {self.case.expected!r}{tolerance}, got {self.actual!r}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class GateReport:
         return tuple(result for result in self.results if not result.passed)
 
 
-def run_gate(model_uri: str, column: str, cases: Sequence[GoldenCase]) -> GateReport:
+def run_gate(model_uri: str, function: BusinessFunction, cases: Sequence[GoldenCase]) -> GateReport:
     """Load ``model_uri`` in a fresh interpreter and evaluate every golden case.
 
     Raises ValidationError listing each failing case (input, expected, got),
@@ -78,8 +87,9 @@ def run_gate(model_uri: str, column: str, cases: Sequence[GoldenCase]) -> GateRe
     request = {
         "tracking_uri": mlflow.get_tracking_uri(),
         "model_uri": model_uri,
-        "column": column,
-        "x": [case.x for case in cases],
+        "columns": [column.name for column in function.inputs],
+        "rows": [case.inputs(function.inputs) for case in cases],
+        "double_outputs": [column.name for column in function.outputs if column.type == "double"],
     }
     try:
         completed = subprocess.run(
@@ -100,7 +110,9 @@ def run_gate(model_uri: str, column: str, cases: Sequence[GoldenCase]) -> GateRe
         raise ValidationError(f"golden-case check could not load {model_uri} in a fresh process: {last_line}")
 
     answer = json.loads(completed.stdout.strip().splitlines()[-1])
-    results = tuple(GoldenResult(case, float(actual)) for case, actual in zip(cases, answer["y"], strict=True))
+    results = tuple(
+        GoldenResult(case, _actual(case, row, function)) for case, row in zip(cases, answer["y"], strict=True)
+    )
     report = GateReport(results=results, mlfunc_origin=answer["mlfunc_origin"])
 
     if report.failures:
@@ -111,3 +123,11 @@ def run_gate(model_uri: str, column: str, cases: Sequence[GoldenCase]) -> GateRe
         )
     logger.info("All %d golden cases passed for %s", len(results), model_uri)
     return report
+
+
+def _actual(case: GoldenCase, row: dict[str, Any], function: BusinessFunction) -> Any:
+    # A case with one expected value is compared with the first output
+    # column, a case with a mapping with the columns it names.
+    if isinstance(case.expected, dict):
+        return row
+    return row.get(function.output.name)

@@ -14,6 +14,7 @@ import subprocess
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import mlfunc
 from mlfunc.core import BusinessFunction
@@ -68,9 +69,16 @@ def git_tags(cwd: Path | None = None) -> dict[str, str]:
     return tags
 
 
-def parameters_hash(function: BusinessFunction, values: Mapping[str, float]) -> str:
-    """Return a SHA-256 of the function name and its parameters, independent of their order."""
-    canonical = json.dumps({"function": function.name, "parameters": dict(values)}, sort_keys=True)
+def parameters_hash(function: BusinessFunction, values: Mapping[str, Any], *, explain: bool = False) -> str:
+    """Return a SHA-256 of the function name and its parameters, independent of their order.
+
+    The explanation column counts only when it is on, so the hash of a
+    version without it is the same as before that option existed.
+    """
+    content: dict[str, Any] = {"function": function.reference or function.name, "parameters": dict(values)}
+    if explain:
+        content["explain"] = True
+    canonical = json.dumps(content, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -82,12 +90,14 @@ def code_hash(function: BusinessFunction) -> str:
     return hashlib.sha256(Path(source).read_bytes()).hexdigest()
 
 
-def lineage_tags(function: BusinessFunction, values: Mapping[str, float], cwd: Path | None = None) -> dict[str, str]:
+def lineage_tags(
+    function: BusinessFunction, values: Mapping[str, Any], cwd: Path | None = None, *, explain: bool = False
+) -> dict[str, str]:
     """Return every lineage tag of a deployment of ``function`` with ``values``."""
     return {
-        FUNCTION_TAG: function.name,
+        FUNCTION_TAG: function.reference or function.name,
         PARAMETERS_TAG: json.dumps(dict(values), sort_keys=True),
-        PARAMETERS_HASH_TAG: parameters_hash(function, values),
+        PARAMETERS_HASH_TAG: parameters_hash(function, values, explain=explain),
         CODE_HASH_TAG: code_hash(function),
         "mlfunc.version": mlfunc.__version__,
         "mlfunc.python": platform.python_version(),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,9 +16,35 @@ from mlfunc.core import HYBRID, evaluate_hybrid, get_function
 from mlfunc.core.function import BusinessFunction, FloatArray
 from mlfunc.errors import InputDataError
 
-# Key of the model config that names the business function. The other keys
-# are its parameters.
+# Key of the model config that names the business function: a built-in name
+# or the module:attribute it was loaded from. The other keys are its
+# parameters, and EXPLAIN_KEY when the version adds an explanation column.
 FUNCTION_KEY = "function"
+EXPLAIN_KEY = "explain"
+
+
+def config_values(function: BusinessFunction, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Encode validated parameters for the model config, which MLflow also logs as flat run params.
+
+    Lists and tables become JSON text, and parameters left at a None
+    default are omitted, so every value is a plain number, text or boolean.
+    """
+    encoded: dict[str, Any] = {}
+    for parameter in function.parameters:
+        value = values[parameter.name]
+        if value is None:
+            continue
+        encoded[parameter.name] = json.dumps(value) if parameter.structured else value
+    return encoded
+
+
+def decode_config(function: BusinessFunction, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Reverse :func:`config_values`: parse the JSON text of structured parameters."""
+    structured = {parameter.name for parameter in function.parameters if parameter.structured}
+    return {
+        key: json.loads(value) if key in structured and isinstance(value, str) else value
+        for key, value in config.items()
+    }
 
 
 class FunctionModel(PythonModel):
@@ -29,7 +57,13 @@ class FunctionModel(PythonModel):
     def load_context(self, context: PythonModelContext) -> None:
         config = dict(context.model_config or {})
         self._function: BusinessFunction = get_function(str(config.pop(FUNCTION_KEY)))
-        self._parameters = self._function.validate(config)
+        self._explain = bool(config.pop(EXPLAIN_KEY, False))
+        self._parameters = self._function.validate(decode_config(self._function, config))
+        self._single_column = (
+            len(self._function.inputs) == len(self._function.outputs) == 1
+            and self._function.input.type == "double"
+            and not self._explain
+        )
         # Built once: pandas indexes are immutable, so every output frame can share it.
         self._output_columns = pd.Index([self._function.output.name])
 
@@ -39,6 +73,8 @@ class FunctionModel(PythonModel):
         model_input: pd.DataFrame,
         params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
+        if not self._single_column:
+            return self._function.evaluate_frame(model_input, self._parameters, explain=self._explain)
         values = _input_values(model_input, self._function.input.name)
         result = self._function.evaluate(values, **self._parameters)
         # The result is a new array, so the frame can wrap it without a copy.

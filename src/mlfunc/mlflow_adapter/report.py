@@ -8,13 +8,22 @@ import numpy as np
 import numpy.typing as npt
 
 from mlfunc.core import BusinessFunction
+from mlfunc.errors import InputDataError
 from mlfunc.mlflow_adapter.gate import GoldenResult
 
 
 def reference_metrics(
     function: BusinessFunction, values: Mapping[str, float], x: npt.NDArray[np.float64]
 ) -> dict[str, float]:
-    """Describe the function's behaviour on real data: rows per segment, output range, null outputs."""
+    """Describe the function's behaviour on real data: rows per segment, output range, null outputs.
+
+    Raises InputDataError for a function that is not of one number to one number.
+    """
+    if not function.is_curve:
+        raise InputDataError(
+            f"--reference applies only to a function of one double column to one double column, "
+            f"and {function.name!r} has inputs {', '.join(c.name for c in function.inputs)}"
+        )
     output = function.evaluate(x, **values)
     finite = output[~np.isnan(output)]
     metrics: dict[str, float] = {

@@ -65,13 +65,34 @@ def register_model_function(spark: SparkSession, function_name: str, model_uri: 
     pyfunc_logger.addFilter(quiet)
     try:
         with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
-            udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="double", env_manager="local")
+            result_type = spark_result_type(model_uri)
+            udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result_type, env_manager="local")
             spark.udf.register(function_name, udf)
     finally:
         pyfunc_logger.removeFilter(quiet)
 
     logger.info("Registered SQL function %s for %s", function_name, model_uri)
     return version
+
+
+_SPARK_TYPES = {"double": "double", "string": "string", "boolean": "boolean", "long": "bigint"}
+
+
+def spark_result_type(model_uri: str) -> str:
+    """Return the Spark SQL type of the model's output: its one column's type, or a struct of all columns.
+
+    A model without an output signature is assumed to return one double.
+    """
+    from mlflow.models import get_model_info
+
+    schema = get_model_info(model_uri).signature
+    outputs = schema.outputs if schema is not None else None
+    if outputs is None or not outputs.has_input_names():
+        return "double"
+    columns = [(str(spec.name), _SPARK_TYPES.get(spec.type.name, "string")) for spec in outputs.inputs]
+    if len(columns) == 1:
+        return columns[0][1]
+    return "struct<" + ", ".join(f"`{name}`: {kind}" for name, kind in columns) + ">"
 
 
 def register_table(spark: SparkSession, table_name: str, path: str | Path, *, sep: str | None = None) -> DataFrame:
