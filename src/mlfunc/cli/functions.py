@@ -7,25 +7,36 @@ and ``module:attribute`` references get the same subcommand on demand.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlfunc.cli.main import STAGE_CHOICES, main
-from mlfunc.core import FUNCTIONS, BusinessFunction, get_function
-from mlfunc.core.parameters import Parameter
 from mlfunc.errors import MlfuncError
+
+if TYPE_CHECKING:
+    from mlfunc.core import BusinessFunction
+    from mlfunc.core.parameters import Parameter
 
 _OPTION_TYPES: dict[str, Any] = {"number": float, "integer": int}
 
 
 class DeployGroup(click.Group):
-    """A group whose unknown subcommands are looked up as plug-ins or ``module:attribute`` references."""
+    """A group whose subcommands are built on first use from the function catalogue.
+
+    Built-in functions are listed; plug-ins and ``module:attribute`` references
+    are looked up by name. Building lazily keeps numpy and pandas out of
+    ``mlfunc --help``.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from mlfunc.core import FUNCTIONS
+
+        return sorted(FUNCTIONS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            return command
+        from mlfunc.core import get_function
+
         try:
             function = get_function(cmd_name)
         except MlfuncError as exc:
@@ -186,10 +197,6 @@ def _require_scalar_options(
             raise click.MissingParameter(ctx=context, param=option)
 
 
-for _function in FUNCTIONS.values():
-    deploy.add_command(deploy_command(_function))
-
-
 @main.command("functions")
 @click.argument("references", nargs=-1, metavar="[FUNCTION]...")
 def list_functions(references: tuple[str, ...]) -> None:
@@ -204,7 +211,7 @@ def list_functions(references: tuple[str, ...]) -> None:
       mlfunc functions
       mlfunc functions piecewise pricing:shipping
     """
-    from mlfunc.core import available_functions
+    from mlfunc.core import available_functions, get_function
 
     functions = [get_function(reference) for reference in references] or list(available_functions().values())
     for index, function in enumerate(functions):
