@@ -17,8 +17,9 @@ from mlfunc.errors import ConfigurationError
 from mlfunc.settings import KERNEL_ENV, evaluation_kernel
 
 # Elements per block of the numpy kernel. A block of input, output and mask
-# (8192 * 17 bytes) stays in the L2 cache, so each block is read from memory
-# once. benchmarks/core.py measures the other sizes it tried.
+# (8192 * 17 bytes) fits in the L2 cache of x86 CPUs (256 KiB or more), so
+# each block is read from memory once. benchmarks/core.py --techniques
+# measures other sizes.
 BLOCK_SIZE = 8192
 
 # The signature both kernels share: values, output, x0, y0, gradient, intercept.
