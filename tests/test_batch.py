@@ -31,6 +31,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
     """Make batches tiny, so that a file of a few hundred rows spans many of them."""
     monkeypatch.setattr(batch_io, "BATCH_ROWS", 64)
     monkeypatch.setattr(batch_io, "CSV_BLOCK_BYTES", 1024)
+    monkeypatch.setattr(batch_io, "CSV_INFERENCE_BYTES", 1024)
     return 64
 
 

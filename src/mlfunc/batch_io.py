@@ -7,7 +7,7 @@ A CSV file that is scored into a CSV file is read as text: every column
 other than the scored one keeps its exact text, and the scored column is
 parsed as float64 batch by batch. Parquet output needs typed columns, so a
 CSV file scored into Parquet gets the column types that pyarrow infers from
-the file's first block (see ``CSV_BLOCK_BYTES``).
+the file's first block (see ``CSV_INFERENCE_BYTES``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,12 @@ PARQUET_READ_BUFFER_BYTES = 1024 * 1024
 # 10 million rows about four times slower. A small limit keeps dictionaries
 # for columns of few distinct values and gives up early on the others.
 DICTIONARY_PAGE_BYTES = 64 * 1024
-# Bytes of CSV text parsed at a time. pyarrow infers column types from the
-# first block, so a larger block gives it more rows to infer from.
-CSV_BLOCK_BYTES = 8 * 1024 * 1024
+# Bytes of CSV text parsed at a time. pyarrow reads a few dozen blocks ahead
+# of the one being scored, so the block size bounds memory: 8 MiB blocks kept
+# about 250 MiB of a large file in memory, 1 MiB blocks about 40 MiB.
+CSV_BLOCK_BYTES = 1024 * 1024
+# Bytes of CSV text from which pyarrow infers column types, for Parquet output.
+CSV_INFERENCE_BYTES = 8 * 1024 * 1024
 # The strings pandas reads as missing values by default, so that a CSV file
 # gets the same missing values as with pandas.read_csv.
 NULL_TEXTS = (
@@ -136,19 +139,22 @@ def _open_csv(source: Path, delimiter: str, *, text: bool) -> BatchReader:
         if text:
             convert.column_types = {name: pa.string() for name in header}
         else:
-            # A column with no values in the first block would be typed as
-            # null and fail on the first value after it, so read it as text.
-            probe = _csv_reader(str(source), delimiter, convert)
-            convert.column_types = {field.name: pa.string() for field in probe.schema if pa.types.is_null(field.type)}
+            # Infer the types from one large block, then read with them fixed.
+            # A column with no values in that block would be typed as null and
+            # fail on the first value after it, so it is read as text.
+            probe = _csv_reader(str(source), delimiter, convert, block_bytes=CSV_INFERENCE_BYTES)
+            convert.column_types = {
+                field.name: pa.string() if pa.types.is_null(field.type) else field.type for field in probe.schema
+            }
             hint = (
                 f". Column types of a CSV file scored into Parquet come from its first "
-                f"{CSV_BLOCK_BYTES // (1024 * 1024)} MiB; write CSV output to keep every value as text"
+                f"{CSV_INFERENCE_BYTES // (1024 * 1024)} MiB; write CSV output to keep every value as text"
             )
         handle = source.open("rb")
     except (OSError, pa.ArrowException) as exc:
         raise InputDataError(f"cannot read input file '{source}': {exc}") from exc
     try:
-        reader = _csv_reader(handle, delimiter, convert)
+        reader = _csv_reader(handle, delimiter, convert, block_bytes=CSV_BLOCK_BYTES)
     except (OSError, pa.ArrowException) as exc:
         handle.close()
         raise InputDataError(f"cannot read input file '{source}': {exc}") from exc
@@ -159,10 +165,12 @@ def _open_csv(source: Path, delimiter: str, *, text: bool) -> BatchReader:
     )
 
 
-def _csv_reader(handle: IO[bytes] | str, delimiter: str, convert: pa_csv.ConvertOptions) -> pa_csv.CSVStreamingReader:
+def _csv_reader(
+    handle: IO[bytes] | str, delimiter: str, convert: pa_csv.ConvertOptions, *, block_bytes: int
+) -> pa_csv.CSVStreamingReader:
     return pa_csv.open_csv(
         handle,
-        read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        read_options=pa_csv.ReadOptions(block_size=block_bytes),
         # Like pandas, accept quoted values that span lines.
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=convert,
