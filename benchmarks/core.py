@@ -63,7 +63,7 @@ def peak_extra_bytes(action: Callable[[], object]) -> int:
 
 
 def alternative_techniques() -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-    """The techniques tried and not kept, where their packages are installed."""
+    """Return the techniques tried and not kept, where their packages are installed."""
 
     def whole_array_numpy(x: np.ndarray) -> np.ndarray:
         result = np.multiply(x, GRADIENT, out=np.empty_like(x))
