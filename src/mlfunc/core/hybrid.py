@@ -62,7 +62,7 @@ def _evaluate_blocks(
     values: FloatArray, out: FloatArray, x0: float, y0: float, gradient: float, intercept: float
 ) -> None:
     # One pass per operation over a whole array would read and write it from
-    # memory four times; block by block, the later passes hit the cache.
+    # memory four times. Block by block, the later passes hit the cache.
     below = np.empty(min(values.size, BLOCK_SIZE), dtype=np.bool_)
     # Overflow to inf and 0 * inf = NaN are the documented IEEE results, and
     # the numba kernel cannot warn about them, so neither kernel does.
