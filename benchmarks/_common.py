@@ -58,6 +58,30 @@ def median_seconds(action: Callable[[], object], *, repeats: int, warmup: int = 
     return statistics.median(timings)
 
 
+def paired_medians(
+    baseline: Callable[[], object], candidate: Callable[[], object], *, repeats: int, warmup: int = 1
+) -> tuple[float, float, float]:
+    """Time ``baseline`` and ``candidate`` alternately; return their median seconds and the median ratio.
+
+    The ratio is baseline time over candidate time, paired run by run, so a
+    change of load on a shared machine moves both sides of each pair alike.
+    """
+    for _ in range(warmup):
+        baseline()
+        candidate()
+    baseline_times, candidate_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        baseline()
+        middle = time.perf_counter()
+        candidate()
+        end = time.perf_counter()
+        baseline_times.append(middle - start)
+        candidate_times.append(end - middle)
+    ratios = [base / other for base, other in zip(baseline_times, candidate_times, strict=True)]
+    return statistics.median(baseline_times), statistics.median(candidate_times), statistics.median(ratios)
+
+
 def verdict(
     name: str, measured: float, goal: float, *, higher_is_better: bool, unit: str = "", digits: int = 3
 ) -> str:

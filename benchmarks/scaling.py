@@ -4,11 +4,11 @@ Engines: the core (both kernels), pandas ``predict`` on the loaded pyfunc
 model, and Spark SQL through ``mlflow.pyfunc.spark_udf``. The compiled Spark
 SQL path and DuckDB do not exist yet and are listed as not available.
 
-Memory is measured the way each engine allows: tracemalloc's peak for the
-core and pandas (numpy and pandas report their buffers to it), and for Spark
-the peak resident sets (VmHWM) of the JVM and the Python workers, summed,
-from a fresh Spark session per size. The sum over-counts pages the workers
-share with the daemon they fork from.
+Memory is measured the way each engine allows. For the core and pandas it is
+tracemalloc's peak, because numpy and pandas report their buffers to it. For
+Spark it is the sum of the peak resident sets (VmHWM) of the JVM and the
+Python workers, from a fresh Spark session per size. The sum over-counts
+pages that the workers share with the daemon they fork from.
 
     python benchmarks/scaling.py [--sizes 10000 100000 1000000 10000000] [--spark-max-rows 10000000]
 """

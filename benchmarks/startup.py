@@ -1,6 +1,6 @@
 """Start-up time of the mlfunc command, each run in a fresh process.
 
-Goals: ``mlfunc --help`` answers in under 0.3 s and ``mlfunc versions`` in
+Goals: ``mlfunc --help`` prints its help in under 0.3 s and ``mlfunc versions`` in
 under 1.5 s. Until ``mlfunc versions`` exists, the import of the registry
 module it will use stands in for it, next to ``import mlflow`` alone: a
 command that lists versions cannot start faster than MLflow imports.

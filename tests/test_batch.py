@@ -31,6 +31,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
     """Make batches tiny, so that a file of a few hundred rows spans many of them."""
     monkeypatch.setattr(batch_io, "BATCH_ROWS", 64)
     monkeypatch.setattr(batch_io, "CSV_BLOCK_BYTES", 1024)
+    monkeypatch.setattr(batch_io, "CSV_INFERENCE_BYTES", 1024)
     return 64
 
 
@@ -90,7 +91,7 @@ def test_predict_file_csv_keeps_text_of_other_columns(deployed: Deployment, tmp_
     source.write_text("code;x;note\n007;7.50;a, b\n010; 1e0 ;\n")
     target = tmp_path / "out.csv"
     predict_file(MODEL_URI, source, "x", target)
-    assert target.read_text().splitlines() == ["code;x;note;prediction", "007;7.50;a, b;4.5", "010; 1e0 ;;2.0"]
+    assert target.read_text().splitlines() == ["code;x;note;prediction", "007;7.50;a, b;4.5", "010; 1e0 ;;2"]
 
 
 def test_predict_file_drops_pandas_index_columns(deployed: Deployment, tmp_path: Path) -> None:
@@ -101,9 +102,7 @@ def test_predict_file_drops_pandas_index_columns(deployed: Deployment, tmp_path:
     assert pd.read_parquet(target).columns.tolist() == ["x", "prediction"]
 
 
-def test_predict_file_bad_value_after_first_batch_writes_nothing(
-    deployed: Deployment, small_batches: int, tmp_path: Path
-) -> None:
+def test_predict_file_late_bad_value(deployed: Deployment, small_batches: int, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     lines = ["x", *(f"{value}.5" for value in range(400)), "oops", "1.0"]
     source.write_text("\n".join(lines) + "\n")
@@ -137,7 +136,7 @@ def test_predict_file_csv_column_empty_in_first_block(deployed: Deployment, smal
     assert scored["prediction"].iloc[-1] == 2.0
 
 
-def test_predict_file_rejects_words_in_text_column_of_parquet(deployed: Deployment, tmp_path: Path) -> None:
+def test_predict_file_parquet_text_column(deployed: Deployment, tmp_path: Path) -> None:
     source = tmp_path / "in.parquet"
     pd.DataFrame({"x": ["1.0", "many"]}).to_parquet(source)
     with pytest.raises(InputDataError, match=r"column 'x' in input file .* is not numeric .*'many' at row 1"):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlfunc.batch_io import BatchWriter, check_input_column, column_values, open_batches
+from mlfunc.batch_io import check_input_column, column_values, open_batches, open_writer
 from mlfunc.errors import InputDataError
 
 doubles = st.floats(allow_nan=False, allow_infinity=False)
@@ -89,10 +90,40 @@ def test_open_batches_missing_file(tmp_path: Path) -> None:
         open_batches(tmp_path / "absent.parquet")
 
 
-def test_batch_writer_csv_header_once(tmp_path: Path) -> None:
+def test_open_writer_csv_quotes_only_where_needed(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    batch = pa.record_batch({"x": [1.5, None], "note": ["a;b", None]})
-    with BatchWriter(path, path, batch.schema, delimiter=";") as writer:
+    plain = pa.record_batch({"name; unit": ["7.40", None], "y": [2.5, float("nan")]})
+    special = pa.record_batch({"name; unit": ['say "hi"', "a;b"], "y": [1e-07, 3.5]})
+    with open_writer(path, path, plain.schema, delimiter=";") as writer:
+        writer.write(plain)
+        writer.write(special)
+        writer.write(plain)
+    assert path.read_text().splitlines() == [
+        '"name; unit";y',
+        "7.40;2.5",
+        ";",
+        '"say ""hi""";1e-7',
+        '"a;b";3.5',
+        "7.40;2.5",
+        ";",
+    ]
+
+
+@settings(deadline=None, max_examples=50)
+@given(numbers=st.lists(st.floats(allow_infinity=False), min_size=1, max_size=20))
+def test_open_writer_csv_floats_read_back_exactly(tmp_path_factory: pytest.TempPathFactory, numbers: list) -> None:
+    path = tmp_path_factory.mktemp("write") / "out.csv"
+    batch = pa.record_batch({"label": ["a"] * len(numbers), "y": pa.array(numbers, type=pa.float64())})
+    with open_writer(path, path, batch.schema, delimiter=",") as writer:
         writer.write(batch)
+    read_back = pd.read_csv(path, float_precision="round_trip")["y"].to_numpy()
+    assert np.array_equal(read_back, np.array(numbers), equal_nan=True)
+
+
+def test_open_writer_csv_typed_columns_as_pandas(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": [1, 2, 3], "y": [0.1, 1e22, float("nan")]})
+    batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+    path = tmp_path / "out.csv"
+    with open_writer(path, path, batch.schema, delimiter=",") as writer:
         writer.write(batch)
-    assert path.read_text().splitlines() == ["x;note", '1.5;"a;b"', ";", '1.5;"a;b"', ";"]
+    assert path.read_text() == frame.to_csv(index=False)

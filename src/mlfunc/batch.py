@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from mlfunc.batch_io import BatchReader, BatchWriter, check_input_column, column_values, null_count, open_batches
+from mlfunc.batch_io import BatchReader, check_input_column, column_values, null_count, open_batches, open_writer
 from mlfunc.core.function import FloatArray
 from mlfunc.errors import InputDataError
 from mlfunc.tables import atomic_output, is_parquet, reject_output_over_input
@@ -84,7 +84,7 @@ def predict_file(
         output_schema = reader.schema.append(pa.field(output_column, pa.float64()))
         with (
             atomic_output(target) as temporary,
-            BatchWriter(temporary, target, output_schema, delimiter=reader.delimiter) as writer,
+            open_writer(temporary, target, output_schema, delimiter=reader.delimiter) as writer,
         ):
             for batch in batches:
                 predictions = _score(model, model_column, batch, column, source=reader.source, first_row=rows)

@@ -16,7 +16,9 @@ from mlfunc.errors import InputDataError
 
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 CANDIDATE_DELIMITERS = ",;\t|"
-_SNIFF_BYTES = 64 * 1024
+# csv.Sniffer takes time that grows with the square of its sample: 5 s on
+# 64 KiB of numbers, 0.03 s on 4 KiB (on a busy 2-core machine).
+_SNIFF_BYTES = 4 * 1024
 
 
 def is_parquet(path: Path) -> bool:
@@ -29,6 +31,8 @@ def detect_delimiter(path: Path) -> str:
         sample = handle.read(_SNIFF_BYTES)
     if not sample.strip():
         raise InputDataError(f"input file '{path}' is empty: expected a header line and at least one row")
+    # Whole lines only, unless the first line is longer than the sample.
+    sample = sample[: sample.rfind("\n") + 1] or sample
     try:
         return csv.Sniffer().sniff(sample, delimiters=CANDIDATE_DELIMITERS).delimiter
     except csv.Error:

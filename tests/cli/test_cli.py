@@ -426,7 +426,7 @@ def test_unreachable_registry_hides_password(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["--help"], ["promote", "--help"], ["predict", "--help"]], ids=" ".join)
 def test_help_imports_no_heavy_modules(command: list[str]) -> None:
-    # Help must answer at once, so it may load neither MLflow, Spark, pandas nor even numpy.
+    # Help must print at once, so it may load neither MLflow, Spark, pandas nor even numpy.
     script = (
         "import sys\n"
         "from mlfunc.cli import main\n"
