@@ -1,9 +1,9 @@
 """Start-up time of the mlfunc command, each run in a fresh process.
 
 Goals: ``mlfunc --help`` prints its help in under 0.3 s and ``mlfunc versions`` in
-under 1.5 s. Until ``mlfunc versions`` exists, the import of the registry
-module it will use stands in for it, next to ``import mlflow`` alone: a
-command that lists versions cannot start faster than MLflow imports.
+under 1.5 s. This script times the import of the registry module that
+``mlfunc versions`` uses, next to ``import mlflow`` alone, because a command
+that lists versions cannot start faster than MLflow imports.
 
     python benchmarks/startup.py [--runs 7]
 """

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PredictionResult:
-    """What ``predict_file`` wrote."""
+    """Summary of what ``predict_file`` wrote."""
 
     rows: int
     null_predictions: int

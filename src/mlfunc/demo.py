@@ -31,7 +31,7 @@ Echo = Callable[[str], None]
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo deployed and computed."""
+    """Versions the demo deployed and the predictions it computed."""
 
     version: str
     archived_version: str | None

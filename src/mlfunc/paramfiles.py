@@ -1,4 +1,4 @@
-"""Parameter files: one TOML or YAML file holds the parameters of one version.
+"""Parameter files: one TOML or YAML file contains the parameters of one version.
 
 Values can come from a file, from per-parameter options and from
 ``--set name=value`` overrides, in that order of precedence (later wins).
@@ -41,7 +41,7 @@ def read_parameter_file(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(content, dict):
         raise InputDataError(
-            f"parameter file '{source}' holds a {type(content).__name__} at its top level: "
+            f"parameter file '{source}' contains a {type(content).__name__} at its top level: "
             "expected a table of parameter names and values, such as `x0 = 5`"
         )
     return content

@@ -18,7 +18,7 @@ KERNELS: tuple[Kernel, ...] = get_args(Kernel)
 def mlfunc_home() -> Path:
     """Return mlfunc's own folder: ``$MLFUNC_HOME`` if set, else ``~/.mlfunc``.
 
-    It holds the embedded MLflow store and the Spark log.
+    It contains the embedded MLflow store and the Spark log.
     """
     configured = os.environ.get(HOME_ENV)
     return Path(configured).expanduser().resolve() if configured else Path.home() / ".mlfunc"

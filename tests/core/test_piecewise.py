@@ -43,7 +43,8 @@ def test_piecewise_equals_hybrid_on_every_input(x0: float, y0: float, gradient: 
 def test_piecewise_segments_match_hybrid() -> None:
     x = np.array([-np.inf, 4.0, 5.0, 6.0, np.nan])
     parameters = two_segments(5.0, 2.0, 1.0)
-    assert PIECEWISE.segment is not None and HYBRID.segment is not None
+    assert PIECEWISE.segment is not None
+    assert HYBRID.segment is not None
     assert PIECEWISE.segment(x, **parameters).tolist() == HYBRID.segment(x, x0=5.0, y0=2.0, gradient=1.0).tolist()
 
 

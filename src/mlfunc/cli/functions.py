@@ -177,7 +177,7 @@ def deploy_command(function: BusinessFunction, invoked_as: str | None = None) ->
                 help="CSV or Parquet file of real data; its behaviour is logged as metrics.",
             ),
             click.Option(["--column", "reference_column"], help="Column of the --reference file to use."),
-            click.Option(["--force"], is_flag=True, help="Create a new version even if one holds the same content."),
+            click.Option(["--force"], is_flag=True, help="Create a new version even if one contains the same content."),
             click.Option(["--dry-run"], is_flag=True, help="Print what would change and change nothing."),
         ],
     )

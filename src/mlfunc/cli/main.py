@@ -1,7 +1,7 @@
 """The ``mlfunc`` command: parse arguments, call one public function, print the result.
 
 MLflow, Spark and even numpy are imported inside the commands that need
-them, so that ``mlfunc --help`` answers at once.
+them, so that ``mlfunc --help`` returns at once.
 """
 
 from __future__ import annotations
@@ -38,7 +38,12 @@ def main(verbose: bool, quiet: bool) -> None:
     Example:
       mlfunc demo
     """
-    configure_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+    level = logging.INFO
+    if verbose:
+        level = logging.DEBUG
+    elif quiet:
+        level = logging.WARNING
+    configure_logging(level)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from mlfunc.errors import MlfuncError, ParameterError
 # Libraries whose INFO lines are noise on a terminal. Their warnings still show.
 _QUIET_LOGGERS = ("mlflow", "py4j", "alembic", "urllib3")
 # PySpark logs every failed query as a JSON record with the JVM stack trace
-# before raising it; mlfunc reports the same error as one line, so this
+# before raising it. mlfunc reports the same error as one line, so this
 # logger is silenced below CRITICAL.
 _SPARK_QUERY_LOGGER = "SQLQueryContextLogger"
 

@@ -177,7 +177,7 @@ class BusinessFunction:
     ) -> pd.DataFrame:
         """Evaluate validated ``parameters`` on the input columns of ``frame`` and return the output columns.
 
-        With ``explain``, an extra text column ``explanation`` says which
+        With ``explain``, an extra text column ``explanation`` names which
         segment or rule produced each row.
         """
         arrays = input_arrays(self, frame)

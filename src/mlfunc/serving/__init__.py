@@ -9,7 +9,7 @@ imports nothing heavy itself.
 
 from __future__ import annotations
 
-# The environment variable that holds the bearer token: the server requires it
+# The environment variable that contains the bearer token: the server requires it
 # with ``--require-token`` and the client sends it whenever it is set.
 TOKEN_ENV = "MLFUNC_SERVING_TOKEN"
 

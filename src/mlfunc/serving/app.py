@@ -23,7 +23,7 @@ APP_FACTORY = "mlfunc.serving.app:create_app"
 
 @dataclass(frozen=True)
 class ServingSettings:
-    """What the guard enforces in front of MLflow's app."""
+    """Limits the guard enforces in front of MLflow's app."""
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Excluded from repr so that the token never reaches a log line or a traceback.

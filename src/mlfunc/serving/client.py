@@ -33,7 +33,7 @@ MAX_QUOTED_ERROR = 500
 
 @dataclass(frozen=True)
 class InvokeResult:
-    """What ``invoke_file`` sent and received."""
+    """Summary of what ``invoke_file`` sent and received."""
 
     rows: int
     null_predictions: int
@@ -114,7 +114,7 @@ def post(
             f"cannot reach the scoring server at {url}: {reason}. Start one with: mlfunc serve MODEL_URI"
         ) from exc
     except TimeoutError as exc:
-        raise ServingError(f"the scoring server at {url} did not answer within {timeout:g} seconds") from exc
+        raise ServingError(f"the scoring server at {url} did not respond within {timeout:g} seconds") from exc
 
     try:
         return json.loads(text)

@@ -62,8 +62,8 @@ def get_spark(app_name: str = "mlfunc") -> SparkSession:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with log_path.open("ab") as log:
-            # launch_gateway is PySpark's own JVM launcher; passing the log file
-            # as the child's stdout and stderr is the one way to keep the JVM's
+            # launch_gateway is PySpark's own JVM launcher. Passing the log file
+            # as the child's stdout and stderr keeps the JVM's
             # console lines (log4j, JDK notices) out of the user's terminal.
             gateway = launch_gateway(
                 conf,
