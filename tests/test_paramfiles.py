@@ -97,7 +97,7 @@ def test_yaml_is_parsed_safely(tmp_path: Path) -> None:
     ("name", "text", "fragment"),
     [
         ("p.toml", "x0 = = 5\n", "is not valid TOML"),
-        ("p.yaml", "- 1\n- 2\n", "holds a list at its top level"),
+        ("p.yaml", "- 1\n- 2\n", "contains a list at its top level"),
         ("p.json", "{}", "expected .toml, .yaml or .yml"),
     ],
 )
