@@ -67,14 +67,16 @@ display(sample.assign(prediction=prediction_values(predictions)))
 # MAGIC %md
 # MAGIC ## Register the Spark SQL function
 # MAGIC
-# MAGIC The function runs the model through `mlflow.pyfunc.spark_udf` in this notebook's Python environment. It and
-# MAGIC the `wine` view live in this notebook's Spark session, so the `%sql` cell below can use both.
+# MAGIC The hybrid function compiles to a SQL expression, so the function is a temporary SQL function that Spark
+# MAGIC runs natively, without Python workers. A function that does not compile runs on Python workers instead; the
+# MAGIC printed line says which. It and the `wine` view live in this notebook's Spark session, so the `%sql` cell
+# MAGIC below can use both.
 
 # COMMAND ----------
 
-from mlfunc.spark_adapter.sql import register_model_function
+from mlfunc.spark_adapter.sql import register_sql_function
 
-register_model_function(spark, "custom_model_udf", model_uri)
+print(register_sql_function(spark, "custom_model_udf", model_uri).describe())
 spark.createDataFrame(wine).createOrReplaceTempView("wine")
 
 # COMMAND ----------

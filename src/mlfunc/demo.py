@@ -108,11 +108,12 @@ def run_demo(echo: Echo) -> DemoResult:
 
 def _query_with_spark(wine: pd.DataFrame, echo: Echo) -> pd.DataFrame:
     from mlfunc.spark_adapter.session import get_spark, spark_log_path
-    from mlfunc.spark_adapter.sql import register_model_function, run_query, spark_errors
+    from mlfunc.spark_adapter.sql import register_sql_function, run_query, spark_errors
 
     spark = get_spark("mlfunc-demo")
     echo(f"   Spark {spark.version} running locally (its log: {spark_log_path()})")
-    register_model_function(spark, SQL_FUNCTION, f"models:/{MODEL_NAME}@champion")
+    registered = register_sql_function(spark, SQL_FUNCTION, f"models:/{MODEL_NAME}@champion")
+    echo(f"   {registered.describe()}")
     with spark_errors("creating the wine table"):
         spark.createDataFrame(wine[[DEMO_COLUMN]]).createOrReplaceTempView("wine")
 

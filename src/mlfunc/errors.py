@@ -12,7 +12,9 @@ prints it as one ``Error: ...`` line instead of a traceback::
     │   ├── RegistryUnavailableError  tracking server or database unreachable
     │   └── RollbackError           no earlier Production version to return to
     ├── ValidationError         a logged version failed its golden cases
+    ├── CompileError            a function has no SQL translation
     ├── SparkError              a Spark query or session failed
+    ├── DuckDBError             a DuckDB query failed
     ├── ServingError            a scoring server cannot start, or rejected a request
     └── ConfigurationError      invalid setting, or a missing optional package
 
@@ -69,8 +71,16 @@ class ValidationError(MlfuncError):
     """A logged model version gave the wrong output for one or more golden cases."""
 
 
+class CompileError(MlfuncError):
+    """A function cannot be compiled to SQL; the Python path runs it instead."""
+
+
 class SparkError(MlfuncError):
     """A Spark session could not start or a Spark SQL query failed."""
+
+
+class DuckDBError(MlfuncError):
+    """DuckDB could not read a table or run a query."""
 
 
 class ServingError(MlfuncError):

@@ -6,7 +6,8 @@ import contextlib
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -124,6 +125,25 @@ def reject_output_over_input(source: Path, target: Path) -> None:
     same = target.exists() and source.exists() and os.path.samefile(source, target)
     if same or source.resolve() == target.resolve():
         raise InputDataError(f"output file '{target}' is the input file '{source}': write the result to another file")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A SQL query's result, collected in memory."""
+
+    frame: pd.DataFrame
+    rows: int
+
+
+def check_query_files(tables: Mapping[str, str], output: str | os.PathLike[str] | None) -> None:
+    """Check a query's table files and output before any engine starts, so a typo costs no query."""
+    for path in tables.values():
+        if not Path(path).is_file():
+            raise InputDataError(f"table file '{path}' not found or not a regular file")
+        if output is not None:
+            reject_output_over_input(Path(path), Path(output))
+    if output is not None and not Path(output).parent.is_dir():
+        raise InputDataError(f"cannot write output file '{output}': folder '{Path(output).parent}' does not exist")
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:

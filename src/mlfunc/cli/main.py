@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from mlfunc import __version__
 from mlfunc.cli.output import MlfuncGroup, configure_logging
+
+if TYPE_CHECKING:
+    from mlfunc.core.sql import Dialect
 
 STAGE_CHOICES = click.Choice(["Staging", "Production", "Archived", "None"], case_sensitive=False)
 
@@ -102,6 +106,14 @@ def predict(
 @click.option(
     "--table", "tables", multiple=True, metavar="NAME=FILE", help="Register a CSV or Parquet file as table NAME."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["spark", "duckdb"]),
+    default="spark",
+    show_default=True,
+    help="Run the query with local Spark, or with DuckDB in this process (no JVM).",
+)
+@click.option("--python-udf", is_flag=True, help="Run every model as a Python function, even one that compiles to SQL.")
 @click.option("--sep", help="CSV delimiter of the table files. Default: detected from each file.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), help="Write the result to this file.")
 @click.option("--max-rows", default=20, show_default=True, type=click.IntRange(min=1), help="Rows to print.")
@@ -109,29 +121,91 @@ def sql(
     query: str,
     models: tuple[str, ...],
     tables: tuple[str, ...],
+    engine: str,
+    python_udf: bool,
     sep: str | None,
     output_path: str | None,
     max_rows: int,
 ) -> None:
-    """Run a Spark SQL QUERY with models as functions and files as tables.
+    """Run a SQL QUERY with models as functions and files as tables.
+
+    A model whose function compiles to SQL runs as a native SQL expression;
+    the others run as Python functions. A line per model says which.
 
     \b
     Example:
       mlfunc sql "SELECT alcohol, f(alcohol) AS y FROM wine" \\
         --model f=models:/custom_model@champion --table wine=wine.csv
+      mlfunc sql "SELECT f(alcohol) FROM wine" --engine duckdb \\
+        --model f=models:/custom_model@champion --table wine=wine.parquet
     """
     model_pairs = [_split_assignment(value, "--model") for value in models]
     table_pairs = [_split_assignment(value, "--table") for value in tables]
 
-    from mlfunc.spark_adapter.query import run_sql
+    if engine == "duckdb":
+        from mlfunc.duckdb_adapter.query import run_duckdb_sql as run_query
+    else:
+        from mlfunc.spark_adapter.query import run_sql as run_query
 
-    result = run_sql(query, models=dict(model_pairs), tables=dict(table_pairs), sep=sep, output=output_path)
+    result = run_query(
+        query, models=dict(model_pairs), tables=dict(table_pairs), sep=sep, output=output_path, python_udf=python_udf
+    )
     if output_path:
         click.echo(f"Wrote {result.rows} rows to {output_path}")
         return
     click.echo(result.frame.head(max_rows).to_string(index=False))
     if result.rows > max_rows:
         click.echo(f"({result.rows} rows, {max_rows} shown; write them all with --output FILE)")
+
+
+@main.command("sql-expr")
+@click.argument("model_uri")
+@click.option(
+    "--dialect",
+    type=click.Choice(["spark", "duckdb"]),
+    default="spark",
+    show_default=True,
+    help="SQL dialect to write: Spark SQL (also Databricks) or DuckDB.",
+)
+@click.option(
+    "--create-function",
+    "function_name",
+    metavar="NAME",
+    help="Print a CREATE FUNCTION (Spark) or CREATE MACRO (DuckDB) statement for function NAME instead.",
+)
+@click.option("--temporary", is_flag=True, help="With --create-function: a temporary function of one session.")
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False),
+    help="With --dialect duckdb and --create-function: also create the macro in this DuckDB database file.",
+)
+def sql_expr(model_uri: str, dialect: str, function_name: str | None, temporary: bool, database: str | None) -> None:
+    """Print MODEL_URI's function as a SQL expression over its input columns.
+
+    The expression gives the same result as the model, bit for bit. Only
+    functions with a SQL translation compile: hybrid, piecewise and decision
+    tables. A CREATE statement records the version it was compiled from.
+
+    \b
+    Example:
+      mlfunc sql-expr models:/custom_model@champion
+      mlfunc sql-expr models:/custom_model@champion --create-function custom_model_udf
+      mlfunc sql-expr models:/custom_model@champion --dialect duckdb \\
+        --create-function custom_model_udf --database rules.duckdb
+    """
+    if database is not None and (dialect != "duckdb" or function_name is None):
+        raise click.UsageError("--database needs --dialect duckdb and --create-function NAME")
+
+    from mlfunc.mlflow_adapter.definition import compile_model, read_definition
+
+    definition = read_definition(model_uri)
+    text = compile_model(definition, cast("Dialect", dialect), function_name=function_name, temporary=temporary)
+    if database is not None:
+        from mlfunc.duckdb_adapter.query import create_persistent_macro
+
+        create_persistent_macro(database, text)
+        logging.getLogger(__name__).info("Created macro %s in %s", function_name, database)
+    click.echo(text)
 
 
 @main.command()

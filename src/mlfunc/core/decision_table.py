@@ -28,6 +28,7 @@ import numpy as np
 
 from mlfunc.core.function import BusinessFunction, Column, GoldenCase, ObjectArray, reject_combination
 from mlfunc.core.parameters import Parameter
+from mlfunc.core.sql import SqlWriter
 
 ANY = "any"
 HitPolicy = Literal["first", "unique"]
@@ -221,6 +222,47 @@ def check_rules(function: str, table: DecisionTable) -> None:
                 )
 
 
+def table_sql(table: DecisionTable, sql: SqlWriter) -> dict[str, str]:
+    """Write a decision table as one SQL CASE expression per output column, rules in order."""
+    conditions = [_rule_sql(table, rule, sql) for rule in table.rules]
+    expressions = {}
+    for column in table.outputs:
+        branches = [
+            f"WHEN {condition} THEN {sql.literal(rule.outputs[column.name], column)}"
+            for condition, rule in zip(conditions, table.rules, strict=True)
+        ]
+        default = sql.literal(table.default[column.name], column)
+        expressions[column.name] = "CASE " + " ".join(branches) + f" ELSE {default} END" if branches else default
+    return expressions
+
+
+def _rule_sql(table: DecisionTable, rule: Rule, sql: SqlWriter) -> str:
+    parts = [
+        _condition_sql(sql.column(column.name), column, rule.conditions[column.name], sql)
+        for column in table.inputs
+        if rule.conditions[column.name].kind != "any"
+    ]
+    return " AND ".join(parts) if parts else "TRUE"
+
+
+def _condition_sql(value: str, column: Column, condition: Condition, sql: SqlWriter) -> str:
+    # Null fails every comparison, so it matches only "any", as in numpy.
+    if condition.kind == "range":
+        # SQL orders NaN above +inf, so "< high" is false for NaN even when
+        # high is +inf, and NaN fails the range as in numpy. The lower bound
+        # -inf excludes nothing else, so it is left out.
+        below = f"{value} < {sql.number(condition.high)}"
+        if condition.low == -math.inf:
+            return below
+        return f"({value} >= {sql.number(condition.low)} AND {below})"
+    ordered = sorted(condition.values)
+    if column.type == "double":
+        # Equalities rather than IN: Spark turns a long IN list into a hash
+        # set, where -0.0 and 0.0 could hash apart; numpy finds them equal.
+        return "(" + " OR ".join(f"{value} = {sql.number(item)}" for item in ordered) + ")"
+    return f"{value} IN (" + ", ".join(sql.text(item) for item in ordered) + ")"
+
+
 def _sample(column: Column, condition: Condition) -> Any:
     # A value that meets the condition, or a typical one for "any".
     if condition.kind == "values":
@@ -271,6 +313,9 @@ def decision_table(
     def golden_cases(parameters: Mapping[str, Any]) -> tuple[GoldenCase, ...]:
         return _golden_cases(build_table(name, inputs, outputs, parameters))
 
+    def sql(parameters: Mapping[str, Any], writer: SqlWriter) -> dict[str, str]:
+        return table_sql(build_table(name, inputs, outputs, parameters), writer)
+
     return BusinessFunction(
         name=name,
         description=description,
@@ -292,6 +337,7 @@ def decision_table(
         segment=segment,
         check=check,
         explain=explain,
+        sql=sql,
     )
 
 

@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,9 @@ import pandas as pd
 
 from mlfunc.core.parameters import Parameter, validate_parameters
 from mlfunc.errors import InputDataError, ParameterError
+
+if TYPE_CHECKING:
+    from mlfunc.core.sql import SqlWriter
 
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
@@ -120,7 +123,10 @@ class BusinessFunction:
     ``explain`` a text label per row saying why. ``breakpoints`` are the x
     values where segments start, for reports and plots. ``check`` validates
     the parameters together (for example that breakpoints are sorted) and
-    raises :class:`ParameterError`. ``reference`` is the ``module:attribute``
+    raises :class:`ParameterError`. ``sql`` writes the function for one set
+    of parameters as a SQL expression per output column, through the
+    :class:`~mlfunc.core.sql.SqlWriter` it is given (see :mod:`mlfunc.core.sql`).
+    ``reference`` is the ``module:attribute``
     the function was loaded from, or None for a function that ships with mlfunc.
     """
 
@@ -136,6 +142,7 @@ class BusinessFunction:
     breakpoints: Callable[[Mapping[str, Any]], tuple[float, ...]] = field(default=_no_breakpoints)
     check: Callable[[str, Mapping[str, Any]], None] | None = None
     explain: Callable[..., ObjectArray] | None = None
+    sql: Callable[[Mapping[str, Any], SqlWriter], str | Mapping[str, str]] | None = None
     reference: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -271,6 +278,7 @@ def business_function(
     plot_domain: tuple[float, float] = (-10.0, 10.0),
     check: Callable[[str, Mapping[str, Any]], None] | None = None,
     explain: Callable[..., ObjectArray] | None = None,
+    sql: Callable[[Mapping[str, Any], SqlWriter], str | Mapping[str, str]] | None = None,
 ) -> Callable[[Callable[..., Any]], BusinessFunction]:
     """Turn a vectorised Python function into a :class:`BusinessFunction` with this declaration.
 
@@ -292,6 +300,7 @@ def business_function(
             plot_domain=plot_domain,
             check=check,
             explain=explain,
+            sql=sql,
         )
 
     return declare

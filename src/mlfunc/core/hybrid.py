@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from mlfunc.core.function import BusinessFunction, Column, FloatArray, GoldenCase
 from mlfunc.core.parameters import Parameter
+from mlfunc.core.sql import SqlWriter
 from mlfunc.errors import ConfigurationError
 from mlfunc.settings import KERNEL_ENV, evaluation_kernel
 
@@ -109,6 +110,21 @@ def _golden_cases(params: Mapping[str, Any]) -> tuple[GoldenCase, ...]:
     )
 
 
+def hybrid_sql(params: Mapping[str, Any], sql: SqlWriter) -> str:
+    """Write the hybrid function as a SQL CASE expression with the kernels' arithmetic.
+
+    NaN < x0 is false in SQL too, so NaN and null rows take the linear
+    segment and keep their NaN or null, as in numpy.
+    """
+    x0, y0, gradient = params["x0"], params["y0"], params["gradient"]
+    intercept = y0 - gradient * x0
+    x = sql.column("x")
+    return (
+        f"CASE WHEN {x} < {sql.number(x0)} THEN {sql.number(y0)} "
+        f"ELSE {sql.number(gradient)} * {x} + {sql.number(intercept)} END"
+    )
+
+
 HYBRID = BusinessFunction(
     name="hybrid",
     description="constant y0 below the breakpoint x0, then a line of slope gradient through (x0, y0)",
@@ -124,4 +140,5 @@ HYBRID = BusinessFunction(
     plot_domain=(-10.0, 20.0),
     segment=segment_hybrid,
     breakpoints=lambda params: (params["x0"],),
+    sql=hybrid_sql,
 )

@@ -15,6 +15,7 @@ multiplies x (``0 * inf`` is NaN, as in the hybrid function).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,6 +25,7 @@ import numpy.typing as npt
 
 from mlfunc.core.function import BusinessFunction, Column, FloatArray, GoldenCase, reject_combination
 from mlfunc.core.parameters import Parameter
+from mlfunc.core.sql import SqlWriter
 
 Outside = Literal["extend", "clamp", "null"]
 MAX_DEGREE = 2
@@ -65,7 +67,10 @@ class PiecewisePolynomial:
         low = -np.inf if self.domain_min is None else self.domain_min
         high = np.inf if self.domain_max is None else self.domain_max
         if self.outside == "clamp":
-            return np.clip(x, low, high), np.zeros(x.shape, dtype=bool)
+            # Written out rather than np.clip, so that the SQL translation's
+            # CASE WHEN x < low THEN low ... is the same rule by construction.
+            clamped = np.where(x < low, low, np.where(x > high, high, x))
+            return clamped, np.zeros(x.shape, dtype=bool)
         if self.outside == "null":
             return x, (x < low) | (x > high)
         return x, np.zeros(x.shape, dtype=bool)
@@ -197,6 +202,53 @@ def _golden_cases(parameters: Mapping[str, Any]) -> tuple[GoldenCase, ...]:
     return tuple(cases)
 
 
+def piecewise_sql(parameters: Mapping[str, Any], sql: SqlWriter) -> str:
+    """Write the piecewise function as a SQL CASE expression, one branch per segment.
+
+    Null and NaN rows return their input, as numpy returns NaN for both. A
+    clamped row's value is a constant, computed here by the same Horner steps.
+    """
+    model = PiecewisePolynomial(**parameters)
+    x = sql.column("x")
+    branches = [f"WHEN {sql.is_null_or_nan(x)} THEN {x}"]
+    branches += _outside_branches(model, x, sql)
+    for breakpoint, coefficients in zip(model.breakpoints, model.segments, strict=False):
+        branches.append(f"WHEN {x} < {sql.number(breakpoint)} THEN {_horner_sql(coefficients, x, sql)}")
+    last = _horner_sql(model.segments[-1], x, sql)
+    return "CASE " + " ".join(branches) + f" ELSE {last} END"
+
+
+def _outside_branches(model: PiecewisePolynomial, x: str, sql: SqlWriter) -> list[str]:
+    bounds = ((model.domain_min, "<"), (model.domain_max, ">"))
+    present = [(bound, operator) for bound, operator in bounds if bound is not None]
+    if model.outside == "null":
+        outside = " OR ".join(f"{x} {operator} {sql.number(bound)}" for bound, operator in present)
+        return [f"WHEN {outside} THEN {sql.number(math.nan)}"]
+    if model.outside == "clamp":
+        return [
+            f"WHEN {x} {operator} {sql.number(bound)} THEN {sql.number(_value_at(model, bound))}"
+            for bound, operator in present
+        ]
+    return []
+
+
+def _value_at(model: PiecewisePolynomial, x: float) -> float:
+    # The segment numpy's searchsorted(side="right") picks: one per breakpoint <= x.
+    index = sum(1 for breakpoint in model.breakpoints if x >= breakpoint)
+    return float(horner(model.segments[index], x))
+
+
+def _horner_sql(coefficients: Sequence[float], x: str, sql: SqlWriter) -> str:
+    # The same steps as horner(): a0 alone, or (a2 * x + a1) * x + a0.
+    literals = [sql.number(coefficient) for coefficient in reversed(coefficients)]
+    text = literals[0]
+    for literal in literals[1:]:
+        if " " in text:
+            text = f"({text})"
+        text = f"{text} * {x} + {literal}"
+    return text
+
+
 def _plot_breakpoints(parameters: Mapping[str, Any]) -> tuple[float, ...]:
     return tuple(parameters["breakpoints"])
 
@@ -234,4 +286,5 @@ PIECEWISE = BusinessFunction(
     segment=segment_piecewise,
     breakpoints=_plot_breakpoints,
     check=check_piecewise,
+    sql=piecewise_sql,
 )

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import mlflow.pyfunc
+import pyarrow as pa
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
-from mlfunc.errors import InputDataError, SparkError
+from mlfunc.arrow_eval import evaluate_arrow, output_columns
+from mlfunc.errors import CompileError, InputDataError, SparkError
+from mlfunc.mlflow_adapter.definition import (
+    ModelDefinition,
+    SqlFunction,
+    compile_model,
+    read_definition,
+    registered,
+)
 from mlfunc.mlflow_adapter.registry import RegisteredVersion, resolve_version
 from mlfunc.mlflow_adapter.store import use_store
 from mlfunc.tables import detect_delimiter, is_parquet
@@ -48,14 +58,74 @@ def _summarise(exc: PySparkException) -> str:
     return lines[0]
 
 
-def register_model_function(spark: SparkSession, function_name: str, model_uri: str) -> RegisteredVersion | None:
-    """Register ``model_uri`` as the Spark SQL function ``function_name``.
+def register_sql_function(
+    spark: SparkSession, function_name: str, model_uri: str, *, python_udf: bool = False
+) -> SqlFunction:
+    """Register ``model_uri`` as the Spark SQL function ``function_name``, on the fastest path it allows.
 
-    The model runs through ``mlflow.pyfunc.spark_udf`` in the current Python
-    environment. Returns the registered version the URI resolved to.
+    A version whose function compiles to SQL becomes a temporary SQL
+    function (``CREATE TEMPORARY FUNCTION ... RETURN``), which Spark inlines
+    into the query plan. Otherwise, or with ``python_udf``, the function runs
+    on Python workers on Arrow batches; a model mlfunc did not log from
+    source code runs through ``mlflow.pyfunc.spark_udf``.
     """
+    _check_name(function_name)
+    try:
+        definition = read_definition(model_uri)
+    except CompileError as exc:
+        version = register_model_function(spark, function_name, model_uri)
+        return registered(SqlFunction(function_name, model_uri, version, "mlflow", str(exc)))
+
+    reason = "--python-udf given" if python_udf else ""
+    if not python_udf:
+        try:
+            statement = compile_model(definition, "spark", function_name=function_name)
+        except CompileError as exc:
+            reason = str(exc)
+        else:
+            with spark_errors(f"creating SQL function {function_name!r} for {model_uri!r}"):
+                spark.sql(statement)
+            return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
+
+    if definition.function.reference is not None:
+        # A function from the user's own module may not be importable on
+        # the workers; spark_udf ships the model's code to them.
+        version = register_model_function(spark, function_name, model_uri)
+        return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
+    with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
+        spark.udf.register(function_name, _arrow_function(definition))
+    return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
+
+
+def _arrow_function(definition: ModelDefinition) -> Any:
+    # pyspark 4.3's type stubs do not declare arrow_udf yet (new in 4.1).
+    from pyspark.sql.functions import arrow_udf  # type: ignore[attr-defined]
+
+    function, parameters, explain = definition.function, definition.parameters, definition.explain
+
+    # The closure carries the function and its parameters to the workers,
+    # which need mlfunc installed but no MLflow model.
+    # Spark reads the kind of Arrow function from these type hints.
+    def evaluate(*arrays: pa.Array) -> pa.Array:
+        return evaluate_arrow(function, parameters, list(arrays), explain=explain)
+
+    columns = [(column.name, column.type) for column in output_columns(function, explain=explain)]
+    return arrow_udf(evaluate, returnType=_spark_type(columns))
+
+
+def _check_name(function_name: str) -> None:
     if not function_name.isidentifier():
         raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
+
+
+def register_model_function(spark: SparkSession, function_name: str, model_uri: str) -> RegisteredVersion | None:
+    """Register ``model_uri`` as the Spark SQL function ``function_name`` through ``mlflow.pyfunc.spark_udf``.
+
+    The model runs in the current Python environment. Returns the registered
+    version the URI resolved to. :func:`register_sql_function` chooses a
+    faster path where the model allows one.
+    """
+    _check_name(function_name)
 
     use_store()
     version = resolve_version(model_uri)
@@ -71,7 +141,7 @@ def register_model_function(spark: SparkSession, function_name: str, model_uri: 
     finally:
         pyfunc_logger.removeFilter(quiet)
 
-    logger.info("Registered SQL function %s for %s", function_name, model_uri)
+    logger.debug("Registered SQL function %s for %s through spark_udf", function_name, model_uri)
     return version
 
 
@@ -90,6 +160,11 @@ def spark_result_type(model_uri: str) -> str:
     if outputs is None or not outputs.has_input_names():
         return "double"
     columns = [(str(spec.name), _SPARK_TYPES.get(spec.type.name, "string")) for spec in outputs.inputs]
+    return _spark_type(columns)
+
+
+def _spark_type(columns: Sequence[tuple[str, str]]) -> str:
+    # One column's type, or a struct of all of them.
     if len(columns) == 1:
         return columns[0][1]
     return "struct<" + ", ".join(f"`{name}`: {kind}" for name, kind in columns) + ">"

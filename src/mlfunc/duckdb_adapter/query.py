@@ -1,0 +1,196 @@
+"""Registering models as DuckDB functions, files as views, and running one query.
+
+A version whose function compiles to SQL becomes a macro, which DuckDB
+expands into the query like hand-written SQL. Otherwise the function runs
+as a vectorised Python function on Arrow batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
+
+from mlfunc.arrow_eval import evaluate_arrow, output_columns
+from mlfunc.core.function import Column
+from mlfunc.core.sql import quote_identifier, sql_type
+from mlfunc.errors import CompileError, DuckDBError, InputDataError
+from mlfunc.mlflow_adapter.definition import (
+    ModelDefinition,
+    SqlFunction,
+    compile_model,
+    read_definition,
+    registered,
+)
+from mlfunc.mlflow_adapter.loading import input_column_name, load_model, prediction_values
+from mlfunc.tables import QueryResult, check_query_files, detect_delimiter, is_parquet, write_table
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def duckdb_errors(action: str) -> Iterator[None]:
+    """Translate DuckDB errors raised while doing ``action`` into DuckDBError with DuckDB's message."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise DuckDBError(f"{action} failed: {str(exc).strip()}") from exc
+
+
+def register_duckdb_function(
+    connection: duckdb.DuckDBPyConnection, function_name: str, model_uri: str, *, python_udf: bool = False
+) -> SqlFunction:
+    """Register ``model_uri`` as the DuckDB function ``function_name``: a macro when it compiles.
+
+    With ``python_udf``, or when the function has no SQL translation, it
+    runs as a Python function on Arrow batches instead.
+    """
+    if not function_name.isidentifier():
+        raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
+    try:
+        definition = read_definition(model_uri)
+    except CompileError as exc:
+        return _register_pyfunc(connection, function_name, model_uri, reason=str(exc))
+
+    reason = "--python-udf given" if python_udf else ""
+    if not python_udf:
+        try:
+            statement = compile_model(definition, "duckdb", function_name=function_name)
+        except CompileError as exc:
+            reason = str(exc)
+        else:
+            with duckdb_errors(f"creating macro {function_name!r} for {model_uri!r}"):
+                connection.execute(statement)
+            return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
+
+    _create_arrow_function(connection, function_name, definition)
+    return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
+
+
+def _create_arrow_function(
+    connection: duckdb.DuckDBPyConnection, function_name: str, definition: ModelDefinition
+) -> None:
+    function, parameters, explain = definition.function, definition.parameters, definition.explain
+
+    def evaluate(*arrays: pa.Array) -> pa.Array:
+        return evaluate_arrow(function, parameters, list(arrays), explain=explain)
+
+    with duckdb_errors(f"creating function {function_name!r} for {definition.model_uri!r}"):
+        connection.create_function(
+            function_name,
+            evaluate,
+            [_duckdb_type(column) for column in function.inputs],
+            _result_type(output_columns(function, explain=explain)),
+            type=PythonUDFType.ARROW,
+            # Nulls reach the function, which decides what they give.
+            null_handling=FunctionNullHandling.SPECIAL,
+        )
+
+
+def _register_pyfunc(
+    connection: duckdb.DuckDBPyConnection, function_name: str, model_uri: str, *, reason: str
+) -> SqlFunction:
+    # A model mlfunc cannot read, such as the original demo's pickled
+    # HybridFunction: MLflow loads it, and it sees one double column.
+    model, version = load_model(model_uri)
+    name = input_column_name(model) or "x"
+
+    def evaluate(values: pa.Array) -> pa.Array:
+        frame = pa.table({name: values.cast(pa.float64())}).to_pandas()
+        return pa.array(prediction_values(model.predict(frame)), type=pa.float64())
+
+    with duckdb_errors(f"creating function {function_name!r} for {model_uri!r}"):
+        connection.create_function(
+            function_name, evaluate, [duckdb.sqltype("DOUBLE")], duckdb.sqltype("DOUBLE"), type=PythonUDFType.ARROW
+        )
+    return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
+
+
+def _duckdb_type(column: Column) -> Any:
+    return duckdb.sqltype(sql_type(column, "duckdb"))
+
+
+def _result_type(columns: tuple[Column, ...]) -> Any:
+    if len(columns) == 1:
+        return _duckdb_type(columns[0])
+    return duckdb.struct_type({column.name: _duckdb_type(column) for column in columns})
+
+
+def register_duckdb_table(
+    connection: duckdb.DuckDBPyConnection, table_name: str, path: str | Path, *, sep: str | None = None
+) -> None:
+    """Make a CSV or Parquet file queryable as the view ``table_name``; DuckDB reads it during the query."""
+    source = Path(path)
+    if not table_name.isidentifier():
+        raise InputDataError(f"invalid table name {table_name!r}: use letters, digits and underscores")
+    if not source.is_file():
+        raise InputDataError(f"input file '{source}' for table {table_name!r} not found or not a regular file")
+
+    location = _text(str(source))
+    if is_parquet(source):
+        reader = f"read_parquet({location})"
+    else:
+        reader = f"read_csv({location}, header = true, delim = {_text(sep or detect_delimiter(source))})"
+    with duckdb_errors(f"reading '{source}' as table {table_name!r}"):
+        connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {quote_identifier(table_name, 'duckdb')} AS SELECT * FROM {reader}"
+        )
+    logger.info("Registered table %s from %s", table_name, source)
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def run_duckdb_sql(
+    query: str,
+    *,
+    models: Mapping[str, str],
+    tables: Mapping[str, str],
+    sep: str | None = None,
+    output: str | Path | None = None,
+    python_udf: bool = False,
+) -> QueryResult:
+    """Register ``models`` (SQL name to model URI) and ``tables`` (name to file), and run ``query`` with DuckDB.
+
+    The result is collected in memory; with ``output`` it is also written
+    as CSV or Parquet, atomically.
+    """
+    check_query_files(tables, output)
+
+    connection = duckdb.connect()
+    try:
+        for function_name, model_uri in models.items():
+            register_duckdb_function(connection, function_name, model_uri, python_udf=python_udf)
+        for table_name, path in tables.items():
+            register_duckdb_table(connection, table_name, path, sep=sep)
+        with duckdb_errors("running the SQL query"):
+            relation = connection.sql(query)
+            if relation is None:
+                raise InputDataError(f"the SQL query returns no result; expected a SELECT, got {query!r}")
+            result = relation.df()
+    finally:
+        connection.close()
+
+    if output is not None:
+        write_table(result, output)
+    return QueryResult(frame=result, rows=len(result))
+
+
+def create_persistent_macro(database: str | Path, statement: str) -> None:
+    """Run a CREATE MACRO ``statement`` in the DuckDB database file ``database``, creating the file if needed."""
+    target = Path(database)
+    if not target.parent.is_dir():
+        raise InputDataError(f"cannot open DuckDB database '{target}': folder '{target.parent}' does not exist")
+    with duckdb_errors(f"creating the macro in DuckDB database '{target}'"):
+        connection = duckdb.connect(str(target))
+        try:
+            connection.execute(statement)
+        finally:
+            connection.close()
