@@ -55,8 +55,15 @@ def evaluate_arrow(
 def _to_numpy(column: Column, array: Any) -> Any:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
+    if column.type == "double" and pa.types.is_decimal(array.type):
+        # Arrow's DECIMAL to double cast can miss the nearest double by one
+        # unit in the last place (128.9063 becomes 128.90630000000002), where
+        # Spark, DuckDB and Python find it. Parsing the digits finds it too.
+        array = array.cast(pa.string())
+    # An integer beyond 2**53 rounds to the nearest double, as SQL's cast
+    # does; Arrow's safe cast would refuse it.
     try:
-        typed = array.cast(_ARROW_TYPES[column.type])
+        typed = array.cast(_ARROW_TYPES[column.type], safe=not pa.types.is_integer(array.type))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InputDataError(
             f"input column {column.name!r} must be {column.type}, got Arrow type {array.type}: {exc}"

@@ -90,10 +90,13 @@ class PiecewisePolynomial:
         effective, _ = self._effective_x(values)
         labels = self.segment(values)
         result = np.full(values.shape, np.nan, dtype=np.float64)
-        for index, coefficients in enumerate(self.segments):
-            rows = labels == index
-            if rows.any():
-                result[rows] = horner(coefficients, effective[rows])
+        # Overflow to inf and 0 * inf = NaN are the documented IEEE results,
+        # as in the hybrid function, not something to warn about.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for index, coefficients in enumerate(self.segments):
+                rows = labels == index
+                if rows.any():
+                    result[rows] = horner(coefficients, effective[rows])
         return result
 
 

@@ -8,6 +8,7 @@ as a vectorised Python function on Arrow batches.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,11 +19,11 @@ import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
 from mlfunc.arrow_eval import evaluate_arrow, output_columns
+from mlfunc.core import BusinessFunction
 from mlfunc.core.function import Column
 from mlfunc.core.sql import quote_identifier, sql_type
 from mlfunc.errors import CompileError, DuckDBError, InputDataError
 from mlfunc.mlflow_adapter.definition import (
-    ModelDefinition,
     SqlFunction,
     compile_model,
     read_definition,
@@ -69,28 +70,40 @@ def register_duckdb_function(
                 connection.execute(statement)
             return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
-    _create_arrow_function(connection, function_name, definition)
+    with duckdb_errors(f"creating function {function_name!r} for {model_uri!r}"):
+        create_arrow_function(
+            connection, function_name, definition.function, definition.parameters, explain=definition.explain
+        )
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
 
 
-def _create_arrow_function(
-    connection: duckdb.DuckDBPyConnection, function_name: str, definition: ModelDefinition
+def create_arrow_function(
+    connection: duckdb.DuckDBPyConnection,
+    function_name: str,
+    function: BusinessFunction,
+    parameters: Mapping[str, Any],
+    *,
+    explain: bool = False,
 ) -> None:
-    function, parameters, explain = definition.function, definition.parameters, definition.explain
+    """Create the DuckDB function ``function_name``: ``function`` with ``parameters``, run on Arrow batches."""
 
     def evaluate(*arrays: pa.Array) -> pa.Array:
         return evaluate_arrow(function, parameters, list(arrays), explain=explain)
 
-    with duckdb_errors(f"creating function {function_name!r} for {definition.model_uri!r}"):
-        connection.create_function(
-            function_name,
-            evaluate,
-            [_duckdb_type(column) for column in function.inputs],
-            _result_type(output_columns(function, explain=explain)),
-            type=PythonUDFType.ARROW,
-            # Nulls reach the function, which decides what they give.
-            null_handling=FunctionNullHandling.SPECIAL,
-        )
+    # DuckDB counts a function's parameters in its signature, where *arrays
+    # counts as one; this signature has one parameter per input column.
+    evaluate.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(column.name, inspect.Parameter.POSITIONAL_ONLY) for column in function.inputs]
+    )
+    connection.create_function(
+        function_name,
+        evaluate,
+        [_duckdb_type(column) for column in function.inputs],
+        _result_type(output_columns(function, explain=explain)),
+        type=PythonUDFType.ARROW,
+        # Nulls reach the function, which decides what they give.
+        null_handling=FunctionNullHandling.SPECIAL,
+    )
 
 
 def _register_pyfunc(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,9 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from mlfunc.arrow_eval import evaluate_arrow, output_columns
+from mlfunc.core import BusinessFunction
 from mlfunc.errors import CompileError, InputDataError, SparkError
 from mlfunc.mlflow_adapter.definition import (
-    ModelDefinition,
     SqlFunction,
     compile_model,
     read_definition,
@@ -93,19 +93,19 @@ def register_sql_function(
         version = register_model_function(spark, function_name, model_uri)
         return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
     with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
-        spark.udf.register(function_name, _arrow_function(definition))
+        udf = arrow_function(definition.function, definition.parameters, explain=definition.explain)
+        spark.udf.register(function_name, udf)
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
 
 
-def _arrow_function(definition: ModelDefinition) -> Any:
+def arrow_function(function: BusinessFunction, parameters: Mapping[str, Any], *, explain: bool = False) -> Any:
+    """Return a Spark Arrow UDF that evaluates ``function`` with validated ``parameters`` on Python workers."""
     # pyspark 4.3's type stubs do not declare arrow_udf yet (new in 4.1).
     from pyspark.sql.functions import arrow_udf  # type: ignore[attr-defined]
 
-    function, parameters, explain = definition.function, definition.parameters, definition.explain
-
     # The closure carries the function and its parameters to the workers,
-    # which need mlfunc installed but no MLflow model.
-    # Spark reads the kind of Arrow function from these type hints.
+    # which need mlfunc installed but no MLflow model. Spark reads the kind
+    # of Arrow function from the type hints.
     def evaluate(*arrays: pa.Array) -> pa.Array:
         return evaluate_arrow(function, parameters, list(arrays), explain=explain)
 
