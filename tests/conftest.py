@@ -72,3 +72,40 @@ def restore_registry_setting() -> Iterator[None]:
         os.environ.pop("MLFUNC_REGISTRY", None)
     else:
         os.environ["MLFUNC_REGISTRY"] = saved
+
+
+DISCOUNT_PARAMETERS = {
+    "rules": [
+        {"when": {"quantity": {"min": 100}, "tier": ["gold"]}, "then": {"rate": 0.2}},
+        {"when": {"quantity": {"min": 10, "max": 100}}, "then": {"rate": 0.1}},
+    ],
+    "default": {"rate": 0.0},
+}
+
+
+@pytest.fixture(scope="session")
+def explained_discount(mlfunc_home: Path) -> object:
+    """Deploy the discount table with an explanation column as 'explained_discount' with alias champion.
+
+    The explanation has no SQL translation, so this version runs on the Python path.
+    """
+    from mlfunc.core import DISCOUNT
+    from mlfunc.mlflow_adapter.deploy import deploy
+
+    return deploy(DISCOUNT, DISCOUNT_PARAMETERS, name="explained_discount", alias="champion", explain=True)
+
+
+@pytest.fixture(scope="session")
+def original_model(mlfunc_home: Path) -> str:
+    """Log and register the original demo's pickled HybridFunction as 'original_model'; return its URI."""
+    import mlflow
+
+    from mlfunc import HybridFunction
+    from mlfunc.mlflow_adapter.store import use_store
+
+    use_store()
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(
+            name="model", python_model=HybridFunction(x0=5, y0=2, gradient=1), registered_model_name="original_model"
+        )
+    return "models:/original_model/1"

@@ -503,3 +503,50 @@ def test_model_name_with_quote_round_trip(deployed: Deployment) -> None:
     result = invoke("promote", name, "1", "--stage", "Production")
     assert result.exit_code == 0, result.output
     assert "Production" in invoke("versions", name).stdout
+
+
+def test_sql_expr_prints_the_compiled_expression(deployed: Deployment) -> None:
+    result = invoke("sql-expr", "models:/shared_model@champion")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "CASE WHEN `x` < 5.0E0 THEN 2.0E0 ELSE 1.0E0 * `x` + (-3.0E0) END\n"
+
+
+def test_sql_expr_create_function_names_the_version(deployed: Deployment) -> None:
+    result = invoke("sql-expr", "models:/shared_model/Production", "--create-function", "custom_model_udf")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"-- compiled by mlfunc 0.1.0 from version {deployed.version} of 'shared_model'")
+    assert lines[1] == "CREATE OR REPLACE FUNCTION `custom_model_udf`(`x` DOUBLE)"
+
+
+def test_sql_expr_duckdb_database_creates_the_macro(deployed: Deployment, tmp_path: Path) -> None:
+    import duckdb
+
+    database = tmp_path / "rules.duckdb"
+    args = ["--dialect", "duckdb", "--create-function", "f", "--database", str(database)]
+    result = invoke("sql-expr", "models:/shared_model@champion", *args)
+    assert result.exit_code == 0, result.output
+    assert "CREATE OR REPLACE MACRO" in result.stdout
+    with duckdb.connect(str(database)) as connection:
+        assert connection.sql("SELECT f(7.5)").fetchall() == [(4.5,)]
+
+
+def test_sql_expr_database_needs_duckdb_and_a_name() -> None:
+    result = invoke("sql-expr", "models:/shared_model@champion", "--database", "rules.duckdb")
+    assert result.exit_code == 2
+    assert "--database needs --dialect duckdb and --create-function NAME" in result.stderr
+
+
+def test_sql_expr_model_without_translation(explained_discount: Deployment) -> None:
+    result = invoke("sql-expr", "models:/explained_discount@champion")
+    assert_one_line_error(result, "adds an explanation column")
+
+
+def test_sql_command_with_duckdb(deployed: Deployment, wine_csv: Path) -> None:
+    query = 'SELECT "fixed acidity" AS x, f("fixed acidity") AS y FROM wine ORDER BY x'
+    result = invoke(
+        "sql", query, "--engine", "duckdb", "--model", "f=models:/shared_model@champion", "--table", f"wine={wine_csv}"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].split() == ["6.9", "3.9"]
+    assert "SQL function f runs models:/shared_model@champion as a compiled SQL expression" in result.stderr

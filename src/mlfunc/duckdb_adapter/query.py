@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
@@ -185,9 +186,8 @@ def run_duckdb_sql(
             register_duckdb_table(connection, table_name, path, sep=sep)
         with duckdb_errors("running the SQL query"):
             relation = connection.sql(query)
-            if relation is None:
-                raise InputDataError(f"the SQL query returns no result; expected a SELECT, got {query!r}")
-            result = relation.df()
+            # A statement without a result (DuckDB returns None for some) gives an empty table.
+            result = relation.df() if relation is not None else pd.DataFrame()
     finally:
         connection.close()
 
