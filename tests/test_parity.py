@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mlfunc.core import DISCOUNT, HYBRID, PIECEWISE, BusinessFunction
+from mlfunc.core import DISCOUNT, HYBRID, PIECEWISE, BusinessFunction, Column, decision_table
 from mlfunc.core.sql import create_function_statement
 from mlfunc.duckdb_adapter.query import create_arrow_function
 from mlfunc.errors import ParameterError
@@ -54,9 +54,14 @@ special = st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 0.0, 1e308, -1e3
 
 
 def same_bits(left: Any, right: Any) -> bool:
-    """Return whether two results are equal: both null, both NaN, or the same double (sign of zero included)."""
+    """Return whether two results are equal: both null, both NaN, or the same double (sign of zero included).
+
+    A DECIMAL result equals the double whose shortest digits it holds.
+    """
     if left is None or right is None:
         return left is None and right is None
+    if isinstance(right, Decimal):
+        return isinstance(left, float) and Decimal(repr(left)) == right
     if isinstance(left, str) or isinstance(right, str):
         return bool(left == right)
     if math.isnan(left) or math.isnan(right):
@@ -269,3 +274,31 @@ def test_loaded_model_same_as_core(deployed: Deployment, values: list[float]) ->
     expected = HYBRID.evaluate(np.asarray(values, dtype=np.float64), **HYBRID.validate(HYBRID_PARAMETERS))
     for value, want, got in zip(values, expected.tolist(), predicted["y"].tolist(), strict=True):
         assert same_bits(want, got), f"the loaded model gives {got!r} for {value!r}, the core {want!r}"
+
+
+PRICE = decision_table(
+    name="price",
+    description="a unit price in EUR by quantity",
+    inputs=(Column("quantity", "double", "units ordered"),),
+    outputs=(Column("price", "decimal", "unit price in EUR", precision=12, scale=2),),
+)
+
+
+@PARITY
+@given(
+    data=st.data(),
+    prices=st.lists(
+        st.floats(min_value=-1e9, max_value=1e9) | st.sampled_from([2.675, 0.125, -0.005]), min_size=3, max_size=3
+    ),
+)
+def test_decimal_output_same_on_every_engine(spark, data: st.DataObject, prices: list[float]) -> None:  # type: ignore[no-untyped-def]
+    parameters = PRICE.validate(
+        {
+            "rules": [
+                {"when": {"quantity": {"max": 10}}, "then": {"price": prices[0]}},
+                {"when": {"quantity": {"min": 10, "max": 100}}, "then": {"price": prices[1]}},
+            ],
+            "default": {"price": prices[2]},
+        }
+    )
+    check_engines(spark, PRICE, parameters, [curve_inputs([10.0, 100.0], data.draw)])

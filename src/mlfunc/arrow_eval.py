@@ -55,7 +55,7 @@ def evaluate_arrow(
 def _to_numpy(column: Column, array: Any) -> Any:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    if column.type == "double" and pa.types.is_decimal(array.type):
+    if column.numeric and pa.types.is_decimal(array.type):
         # Arrow's DECIMAL to double cast can miss the nearest double by one
         # unit in the last place (128.9063 becomes 128.90630000000002), where
         # Spark, DuckDB and Python find it. Parsing the digits finds it too.
@@ -87,6 +87,10 @@ def _to_arrow(column: Column, values: Any, null_input: Any) -> pa.Array:
     if column.type == "string":
         return pa.array(values, type=pa.string())
     doubles = np.asarray(values, dtype=np.float64)
-    if null_input is None:
-        return pa.array(doubles, type=pa.float64())
-    return pa.array(doubles, type=pa.float64(), mask=null_input & np.isnan(doubles))
+    mask = None if null_input is None else null_input & np.isnan(doubles)
+    array = pa.array(doubles, type=pa.float64(), mask=mask)
+    if column.type == "decimal":
+        # The doubles are already rounded to the scale, so their shortest
+        # digits are the decimal value exactly.
+        return array.cast(pa.string()).cast(pa.decimal128(column.precision or 1, column.scale or 0))
+    return array

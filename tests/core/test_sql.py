@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mlfunc.core import DISCOUNT, HYBRID, PIECEWISE, Column, business_function, decision_table
 from mlfunc.core.sql import SqlWriter, compile_sql, create_function_statement
-from mlfunc.errors import CompileError
+from mlfunc.errors import CompileError, ParameterError
 
 HYBRID_PARAMETERS = HYBRID.validate({"x0": 5.0, "y0": 2.0, "gradient": 1.0})
 
@@ -146,3 +147,46 @@ def test_duckdb_statement_casts_macro_parameters() -> None:
 def test_comment_must_be_one_line() -> None:
     with pytest.raises(CompileError, match="one line"):
         create_function_statement(HYBRID, HYBRID_PARAMETERS, "spark", "f", temporary=True, comment="a\nb")
+
+
+PRICE = decision_table(
+    name="price",
+    description="a unit price by quantity",
+    inputs=(Column("quantity", "double", "units ordered"),),
+    outputs=(Column("price", "decimal", "unit price in EUR", precision=6, scale=2),),
+)
+
+
+def test_decimal_output_rounds_half_up_from_the_shortest_digits() -> None:
+    parameters = PRICE.validate(
+        {"rules": [{"when": {"quantity": {"max": 10}}, "then": {"price": 2.675}}], "default": {"price": 0.125}}
+    )
+    assert PRICE.evaluate(np.array([1.0, 20.0]), **parameters)["price"].tolist() == [2.68, 0.13]
+    text = compile_sql(PRICE, parameters, "spark").text
+    assert text == (
+        "CASE WHEN `quantity` < 10.0E0 THEN CAST('2.68' AS DECIMAL(6, 2)) ELSE CAST('0.13' AS DECIMAL(6, 2)) END"
+    )
+    assert compile_sql(PRICE, parameters, "duckdb").result_type == "DECIMAL(6, 2)"
+
+
+def test_decimal_output_that_does_not_fit_names_rule_and_type() -> None:
+    with pytest.raises(
+        ParameterError, match=r"default, output 'price': 12345.0 has more than 6 digits.*DECIMAL\(6, 2\)"
+    ):
+        PRICE.validate(
+            {"rules": [{"when": {"quantity": {"max": 1}}, "then": {"price": 1}}], "default": {"price": 12345.0}}
+        )
+
+
+def test_decimal_column_declaration_is_checked() -> None:
+    with pytest.raises(ValueError, match="needs 1 <= precision <= 38"):
+        Column("price", "decimal", "EUR", precision=40, scale=2)
+    with pytest.raises(ValueError, match="apply to decimal columns only"):
+        Column("rate", "double", "fraction", precision=5, scale=2)
+    with pytest.raises(ValueError, match="decimal is an output type"):
+        decision_table(
+            name="bad",
+            description="a decimal input",
+            inputs=(Column("amount", "decimal", "EUR", precision=10, scale=2),),
+            outputs=(Column("rate", "double", "fraction"),),
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import mlflow
@@ -18,7 +19,7 @@ from mlfunc.core import DISCOUNT, PIECEWISE, get_function
 from mlfunc.mlflow_adapter.deploy import deploy
 from mlfunc.mlflow_adapter.loading import load_model
 from mlfunc.paramfiles import collect_parameters
-from mlfunc.spark_adapter.sql import register_model_function, run_query
+from mlfunc.spark_adapter.sql import register_model_function, register_sql_function, run_query
 from tests.fixtures.user_functions import MODULE_NAME, SOURCE
 from tests.mlflow_adapter.test_deploy import _with_site_packages
 
@@ -149,3 +150,22 @@ def test_decision_table_example_in_pandas_and_spark(spark, mlfunc_home: Path) ->
     by_quantity = {row["quantity"]: (row["d"]["rate"], row["d"]["explanation"]) for row in rows}
     assert by_quantity[600.0] == (0.12, "rule 1")
     assert by_quantity[10.0] == (0.03, "rule 4")
+
+
+def test_decimal_output_stays_decimal_on_both_sql_paths(spark, user_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    function = get_function(f"{MODULE_NAME}:UNIT_PRICE")
+    rules = {"rules": [{"when": {"quantity": {"min": 100}}, "then": {"price": 8.995}}], "default": {"price": 9.99}}
+    deploy(function, rules, name="unit_price", alias="champion")
+
+    compiled = register_sql_function(spark, "price_sql", "models:/unit_price@champion")
+    python = register_sql_function(spark, "price_python", "models:/unit_price@champion", python_udf=True)
+    assert (compiled.path, python.path) == ("compiled", "python")
+    query = (
+        "SELECT typeof(price_sql(q)), price_sql(q), typeof(price_python(q)), price_python(q) "
+        "FROM VALUES (150.0D), (1.0D) AS t(q)"
+    )
+    rows = [tuple(row) for row in run_query(spark, query).collect()]
+    assert rows == [
+        ("decimal(10,2)", Decimal("9.00"), "decimal(10,2)", Decimal("9.00")),
+        ("decimal(10,2)", Decimal("9.99"), "decimal(10,2)", Decimal("9.99")),
+    ]

@@ -114,7 +114,7 @@ class DecisionTable:
         chosen = self.rule_index(*columns)
         result = {}
         for column in self.outputs:
-            dtype: Any = np.float64 if column.type == "double" else object
+            dtype: Any = np.float64 if column.numeric else object
             choices = [rule.outputs[column.name] for rule in self.rules] + [self.default[column.name]]
             result[column.name] = np.asarray(choices, dtype=dtype)[chosen]
         return result
@@ -150,8 +150,18 @@ def _number(function: str, where: str, value: Any, key: str = "rules") -> float:
 
 
 def _value(function: str, where: str, column: Column, value: Any, key: str = "rules") -> Any:
+    if column.type == "decimal":
+        number = _number(function, where, value, key)
+        try:
+            return column.rounded(number)
+        except ValueError as exc:
+            reject_combination(
+                function, key, f"{where}: {exc}, which DECIMAL({column.precision}, {column.scale}) cannot hold"
+            )
     if column.type == "double":
-        return _number(function, where, value, key)
+        # -0.0 becomes 0.0: Spark's optimizer takes the two for the same
+        # literal and may return either where a table gives both.
+        return _number(function, where, value, key) + 0.0
     if not isinstance(value, str):
         reject_combination(function, key, f"{where}: expected a text for a string column, got {value!r}")
     return value

@@ -23,6 +23,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -38,24 +39,70 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 ObjectArray = npt.NDArray[np.object_]
 # "double" columns reach the function as float64 arrays with NaN for nulls,
-# "string" columns as object arrays with None for nulls.
-ColumnType = Literal["double", "string"]
-COLUMN_TYPES: tuple[ColumnType, ...] = ("double", "string")
+# "string" columns as object arrays with None for nulls. A "decimal" output,
+# such as a price, is a float64 array in Python rounded to ``scale`` digits,
+# and a DECIMAL(precision, scale) in SQL.
+ColumnType = Literal["double", "string", "decimal"]
+COLUMN_TYPES: tuple[ColumnType, ...] = ("double", "string", "decimal")
+MAX_DECIMAL_PRECISION = 38
 
 
 @dataclass(frozen=True)
 class Column:
-    """A named input or output column of a business function."""
+    """A named input or output column of a business function.
+
+    ``precision`` and ``scale`` apply to a ``decimal`` column only: its
+    digits in all, and after the decimal point.
+    """
 
     name: str
     type: ColumnType
     description: str
+    precision: int | None = None
+    scale: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise ValueError(f"invalid column name {self.name!r}: use a Python identifier")
         if self.type not in COLUMN_TYPES:
             raise ValueError(f"column {self.name!r}: type must be one of {COLUMN_TYPES}, not {self.type!r}")
+        if self.type != "decimal" and (self.precision, self.scale) != (None, None):
+            raise ValueError(f"column {self.name!r}: precision and scale apply to decimal columns only")
+        if self.type == "decimal" and not (
+            self.precision is not None
+            and self.scale is not None
+            and 1 <= self.precision <= MAX_DECIMAL_PRECISION
+            and 0 <= self.scale <= self.precision
+        ):
+            raise ValueError(
+                f"decimal column {self.name!r} needs 1 <= precision <= {MAX_DECIMAL_PRECISION} and "
+                f"0 <= scale <= precision, got precision={self.precision!r}, scale={self.scale!r}"
+            )
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds numbers: float64 arrays in Python."""
+        return self.type != "string"
+
+    def rounded(self, value: float) -> float:
+        """Round ``value`` to a decimal column's scale, half away from zero, from its shortest digits.
+
+        The shortest digits that read back as the double (``repr``) are what
+        Spark rounds too, so 2.675 rounds to 2.68 although the double is a
+        little below 2.675. Raises ValueError for a value with too many digits.
+        """
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-(self.scale or 0)), rounding=ROUND_HALF_UP)
+        if exact.adjusted() >= (self.precision or 0) - (self.scale or 0):
+            raise ValueError(f"{value!r} has more than {self.precision} digits with {self.scale} after the point")
+        # SQL's DECIMAL has no negative zero, so -0.00 becomes 0.0.
+        return float(exact) + 0.0
+
+    @property
+    def schema_type(self) -> str:
+        """The column's type in an MLflow signature, which has no decimal type."""
+        return "string" if self.type == "string" else "double"
 
 
 @dataclass(frozen=True)
@@ -148,6 +195,8 @@ class BusinessFunction:
     def __post_init__(self) -> None:
         if not self.inputs or not self.outputs:
             raise ValueError(f"function {self.name!r} needs at least one input and one output column")
+        if any(column.type == "decimal" for column in self.inputs):
+            raise ValueError(f"function {self.name!r}: decimal is an output type; declare inputs as double")
         names = [column.name for column in (*self.inputs, *self.outputs)]
         if len(set(names)) != len(names):
             raise ValueError(f"function {self.name!r}: input and output column names must be distinct, got {names}")

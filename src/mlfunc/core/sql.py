@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from mlfunc.errors import CompileError
@@ -87,12 +88,19 @@ class SqlWriter:
         return "'" + value.replace("'", "''") + "'"
 
     def literal(self, value: Any, column: Column) -> str:
-        """Return a literal of ``column``'s type."""
+        """Return a literal of ``column``'s type; a decimal one from the digits of the rounded double."""
+        if column.type == "decimal":
+            return f"CAST('{decimal_digits(value, column)}' AS {sql_type(column, self.dialect)})"
         return self.number(value) if column.type == "double" else self.text(str(value))
 
     def is_null_or_nan(self, expression: str) -> str:
         """Return a condition true where ``expression`` is null or NaN, in both dialects."""
         return f"{expression} IS NULL OR isnan({expression})"
+
+
+def decimal_digits(value: float, column: Column) -> str:
+    """Return ``value``, a double already rounded to the column's scale, as exact digits with that scale."""
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-(column.scale or 0))))
 
 
 def quote_identifier(name: str, dialect: Dialect) -> str:
@@ -104,6 +112,8 @@ def quote_identifier(name: str, dialect: Dialect) -> str:
 
 def sql_type(column: Column, dialect: Dialect) -> str:
     """Return the SQL type of ``column`` in ``dialect``."""
+    if column.type == "decimal":
+        return f"DECIMAL({column.precision}, {column.scale})"
     return _TYPES[dialect][column.type]
 
 

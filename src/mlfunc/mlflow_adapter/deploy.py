@@ -70,11 +70,11 @@ class Deployment:
 
 def signature_for(function: BusinessFunction, *, explain: bool = False) -> ModelSignature:
     """Return the model signature: the declared input and output columns, plus the explanation if asked."""
-    outputs: list[ColSpec | TensorSpec] = [ColSpec(column.type, column.name) for column in function.outputs]
+    outputs: list[ColSpec | TensorSpec] = [ColSpec(column.schema_type, column.name) for column in function.outputs]
     if explain:
         outputs.append(ColSpec("string", EXPLANATION_COLUMN))
     return ModelSignature(
-        inputs=Schema([ColSpec(column.type, column.name) for column in function.inputs]),
+        inputs=Schema([ColSpec(column.schema_type, column.name) for column in function.inputs]),
         outputs=Schema(outputs),
     )
 

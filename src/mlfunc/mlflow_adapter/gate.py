@@ -89,7 +89,7 @@ def run_gate(model_uri: str, function: BusinessFunction, cases: Sequence[GoldenC
         "model_uri": model_uri,
         "columns": [column.name for column in function.inputs],
         "rows": [case.inputs(function.inputs) for case in cases],
-        "double_outputs": [column.name for column in function.outputs if column.type == "double"],
+        "double_outputs": [column.name for column in function.outputs if column.numeric],
     }
     try:
         completed = subprocess.run(

@@ -77,6 +77,9 @@ class FunctionModel(PythonModel):
             return self._function.evaluate_frame(model_input, self._parameters, explain=self._explain)
         values = _input_values(model_input, self._function.input.name)
         result = self._function.evaluate(values, **self._parameters)
+        if isinstance(result, Mapping):
+            # A decision table returns a mapping even for one output column.
+            result = result[self._function.output.name]
         # The result is a new array, so the frame can wrap it without a copy.
         return pd.DataFrame(result.reshape(-1, 1), index=model_input.index, columns=self._output_columns, copy=False)
 

@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from mlfunc.arrow_eval import evaluate_arrow, output_columns
 from mlfunc.core import BusinessFunction
+from mlfunc.core.sql import sql_type
 from mlfunc.errors import CompileError, InputDataError, SparkError
 from mlfunc.mlflow_adapter.definition import (
     SqlFunction,
@@ -87,15 +88,26 @@ def register_sql_function(
                 spark.sql(statement)
             return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
-    if definition.function.reference is not None:
-        # A function from the user's own module may not be importable on
-        # the workers; spark_udf ships the model's code to them.
+    if not _runs_without_user_code(definition.function):
+        # Code from the user's own module may not be importable on the
+        # workers; spark_udf ships the model's code to them.
         version = register_model_function(spark, function_name, model_uri)
         return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
     with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
         udf = arrow_function(definition.function, definition.parameters, explain=definition.explain)
         spark.udf.register(function_name, udf)
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
+
+
+def _runs_without_user_code(function: BusinessFunction) -> bool:
+    # Whether every callable of the declaration comes from mlfunc, as for a
+    # decision table declared in a user's module: then the workers need
+    # mlfunc only, because the closures travel with the function.
+    callables = (function.evaluate, function.golden_cases, function.segment, function.breakpoints)
+    others = (function.check, function.explain, function.sql)
+    return all(
+        getattr(code, "__module__", "").split(".")[0] == "mlfunc" for code in (*callables, *others) if code is not None
+    )
 
 
 def arrow_function(function: BusinessFunction, parameters: Mapping[str, Any], *, explain: bool = False) -> Any:
@@ -109,7 +121,7 @@ def arrow_function(function: BusinessFunction, parameters: Mapping[str, Any], *,
     def evaluate(*arrays: pa.Array) -> pa.Array:
         return evaluate_arrow(function, parameters, list(arrays), explain=explain)
 
-    columns = [(column.name, column.type) for column in output_columns(function, explain=explain)]
+    columns = [(column.name, sql_type(column, "spark")) for column in output_columns(function, explain=explain)]
     return arrow_udf(evaluate, returnType=_spark_type(columns))
 
 
