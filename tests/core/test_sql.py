@@ -97,7 +97,7 @@ def test_decision_table_rules_in_order() -> None:
     text = compile_sql(DISCOUNT, parameters, "duckdb").text
     assert text == (
         'CASE WHEN ("quantity" >= 10.0E0 AND "quantity" < 100.0E0) AND "tier" IN (\'gold\') THEN 0.1E0 '
-        'WHEN ("quantity" = (-0.0E0) OR "quantity" = 5.0E0) THEN 0.05E0 ELSE 0.0E0 END'
+        'WHEN ("quantity" = 0.0E0 OR "quantity" = 5.0E0) THEN 0.05E0 ELSE 0.0E0 END'
     )
 
 
