@@ -43,7 +43,7 @@ PARITY = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
-# DECIMAL(15, 4) holds at most 15 significant digits, which every engine
+# DECIMAL(15, 4) has at most 15 significant digits, which every engine
 # converts to the nearest double.
 DECIMAL_TYPE = "DECIMAL(15, 4)"
 DECIMAL_LIMIT = 10**11
@@ -120,7 +120,7 @@ def check_engines(
     """Run the inputs through every engine and compare each result with the core's.
 
     ``types`` are the SQL types of the input columns, by default the types
-    the function declares; the core sees the same values as doubles.
+    the function declares; the core gets the same values as doubles.
     """
     expected = expected_results(function, parameters, columns)
     declared = [{"double": "DOUBLE", "string": "VARCHAR"}[column.type] for column in function.inputs]
@@ -178,7 +178,7 @@ def curve_inputs(points: Sequence[float], draw: Callable[[Any], Any]) -> list[fl
 
 
 def check_curve_typed(spark: Any, function: BusinessFunction, parameters: Mapping[str, Any], values: list) -> None:
-    """Check the same values as DECIMAL and BIGINT arguments; the core sees the doubles they convert to."""
+    """Check the same values as DECIMAL and BIGINT arguments; the core gets the doubles they convert to."""
     check_engines(spark, function, parameters, [[as_decimal(value) for value in values]], [DECIMAL_TYPE])
     check_engines(spark, function, parameters, [[as_integer(value) for value in values]], ["BIGINT"])
 

@@ -73,7 +73,7 @@ def _to_numpy(column: Column, array: Any) -> Any:
 
 
 def _any_null(arrays: list[Any]) -> Any:
-    # One boolean per row, or None when no input holds a null (the common case).
+    # One boolean per row, or None when no input has a null (the common case).
     masks = [array.is_null() for array in arrays if array.null_count]
     if not masks:
         return None

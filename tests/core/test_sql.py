@@ -101,7 +101,7 @@ def test_decision_table_rules_in_order() -> None:
     )
 
 
-def test_decision_table_with_two_outputs_compiles_to_a_struct() -> None:
+def test_two_outputs_compile_to_struct() -> None:
     table = decision_table(
         name="pricing",
         description="a price and a label",
@@ -157,7 +157,7 @@ PRICE = decision_table(
 )
 
 
-def test_decimal_output_rounds_half_up_from_the_shortest_digits() -> None:
+def test_decimal_output_rounds_half_up() -> None:
     parameters = PRICE.validate(
         {"rules": [{"when": {"quantity": {"max": 10}}, "then": {"price": 2.675}}], "default": {"price": 0.125}}
     )
@@ -169,7 +169,7 @@ def test_decimal_output_rounds_half_up_from_the_shortest_digits() -> None:
     assert compile_sql(PRICE, parameters, "duckdb").result_type == "DECIMAL(6, 2)"
 
 
-def test_decimal_output_that_does_not_fit_names_rule_and_type() -> None:
+def test_decimal_output_too_long() -> None:
     with pytest.raises(
         ParameterError, match=r"default, output 'price': 12345.0 has more than 6 digits.*DECIMAL\(6, 2\)"
     ):
@@ -190,3 +190,10 @@ def test_decimal_column_declaration_is_checked() -> None:
             inputs=(Column("amount", "decimal", "EUR", precision=10, scale=2),),
             outputs=(Column("rate", "double", "fraction"),),
         )
+
+
+def test_dotted_function_name_is_quoted_part_by_part() -> None:
+    statement = create_function_statement(HYBRID, HYBRID_PARAMETERS, "spark", "main.default.f", temporary=False)
+    assert "CREATE OR REPLACE FUNCTION `main`.`default`.`f`(`x` DOUBLE)" in statement
+    with pytest.raises(CompileError, match="invalid function name 'main..f'"):
+        create_function_statement(HYBRID, HYBRID_PARAMETERS, "spark", "main..f", temporary=False)

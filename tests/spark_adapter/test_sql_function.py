@@ -52,7 +52,7 @@ def test_decimal_and_integer_arguments(spark, deployed: Deployment) -> None:  # 
     assert run_query(spark, "SELECT typed_udf(d), typed_udf(i) FROM typed").collect()[0] == (4.25, 6.0)
 
 
-def test_explained_version_falls_back_to_python_with_a_struct(spark, explained_discount: Deployment) -> None:  # type: ignore[no-untyped-def]
+def test_explained_version_runs_in_python(spark, explained_discount: Deployment) -> None:  # type: ignore[no-untyped-def]
     registered = register_sql_function(spark, "discount_udf", "models:/explained_discount@champion")
     assert registered.path == "python"
     assert "explanation column" in registered.reason
@@ -75,3 +75,16 @@ def test_text_argument_to_compiled_function_is_spark_error(spark, deployed: Depl
 def test_invalid_function_name(spark) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InputDataError, match="invalid SQL function name 'bad-name'"):
         register_sql_function(spark, "bad-name", "models:/shared_model@champion")
+
+
+def test_persistent_function_statement_runs_and_keeps_its_comment(spark, deployed: Deployment) -> None:  # type: ignore[no-untyped-def]
+    from mlfunc.mlflow_adapter.definition import compile_model, read_definition
+
+    statement = compile_model(
+        read_definition("models:/shared_model@champion"), "spark", function_name="default.kept_udf", temporary=False
+    )
+    run_query(spark, statement)
+    description = "\n".join(row[0] for row in run_query(spark, "DESCRIBE FUNCTION EXTENDED default.kept_udf").collect())
+    assert f"Comment:       compiled by mlfunc 0.1.0 from version {deployed.version} of 'shared_model'" in description
+    assert run_query(spark, "SELECT default.kept_udf(7.0D)").collect()[0][0] == 4.0
+    run_query(spark, "DROP FUNCTION default.kept_udf")

@@ -130,7 +130,7 @@ def sql(
     """Run a SQL QUERY with models as functions and files as tables.
 
     A model whose function compiles to SQL runs as a native SQL expression;
-    the others run as Python functions. A line per model says which.
+    the others run as Python functions. A line per model on stderr names its path.
 
     \b
     Example:

@@ -81,7 +81,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        """Whether the column holds numbers: float64 arrays in Python."""
+        """Whether the column's values are numbers: float64 arrays in Python."""
         return self.type != "string"
 
     def rounded(self, value: float) -> float:

@@ -199,7 +199,13 @@ def create_function_statement(
     if comment is not None and "\n" in comment:
         raise CompileError(f"a function comment must be one line, got {comment!r}")
     header = f"-- {comment}\n" if comment else ""
-    quoted = quote_identifier(name, dialect)
+    parts = name.split(".")
+    if not all(parts):
+        raise CompileError(
+            f"invalid function name {name!r}: expected NAME or a dotted name such as catalog.schema.NAME"
+        )
+    # A dotted name (catalog.schema.function) is quoted part by part.
+    quoted = ".".join(quote_identifier(part, dialect) for part in parts)
     scope = "TEMPORARY " if temporary else ""
     if dialect == "spark":
         expression = compile_sql(function, parameters, "spark")

@@ -111,7 +111,7 @@ def _register_pyfunc(
     connection: duckdb.DuckDBPyConnection, function_name: str, model_uri: str, *, reason: str
 ) -> SqlFunction:
     # A model mlfunc cannot read, such as the original demo's pickled
-    # HybridFunction: MLflow loads it, and it sees one double column.
+    # HybridFunction: MLflow loads it, and it gets one double column.
     model, version = load_model(model_uri)
     name = input_column_name(model) or "x"
 

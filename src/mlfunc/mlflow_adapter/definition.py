@@ -53,9 +53,9 @@ class ModelDefinition:
         return f"{origin} ({self.model_uri}{run})"
 
 
-# How a model runs as a SQL function: as a native SQL expression, as
-# mlfunc's Python function on Arrow batches, or through MLflow's own model
-# wrapper for models whose function mlfunc cannot read.
+# The three paths of a model run as a SQL function: a native SQL
+# expression, mlfunc's Python function on Arrow batches, or MLflow's own
+# model wrapper for models whose function mlfunc cannot read.
 SqlPath = Literal["compiled", "python", "mlflow"]
 
 _PATH_NAMES = {

@@ -88,15 +88,22 @@ def register_sql_function(
                 spark.sql(statement)
             return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
-    if not _runs_without_user_code(definition.function):
-        # Code from the user's own module may not be importable on the
-        # workers; spark_udf ships the model's code to them.
+    if not _runs_without_user_code(definition.function) or not _has_arrow_udfs():
+        # spark_udf ships the model's code to the workers, which may not
+        # import the user's own module. It also runs on PySpark before 4.1
+        # (a Databricks runtime's, say), which has no Arrow UDFs.
         version = register_model_function(spark, function_name, model_uri)
         return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
     with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
         udf = arrow_function(definition.function, definition.parameters, explain=definition.explain)
         spark.udf.register(function_name, udf)
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
+
+
+def _has_arrow_udfs() -> bool:
+    import pyspark.sql.functions
+
+    return hasattr(pyspark.sql.functions, "arrow_udf")
 
 
 def _runs_without_user_code(function: BusinessFunction) -> bool:
