@@ -100,3 +100,11 @@ def test_persistent_macro_in_a_database_file(deployed: Deployment, tmp_path: Pat
 def test_persistent_macro_needs_an_existing_folder(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="folder .* does not exist"):
         create_persistent_macro(tmp_path / "missing" / "rules.duckdb", "SELECT 1")
+
+
+def test_one_name_moves_between_paths(deployed: Deployment) -> None:
+    connection = duckdb.connect()
+    for python_udf in (True, False, True, True, False):
+        registered = register_duckdb_function(connection, "f", "models:/shared_model@champion", python_udf=python_udf)
+        assert registered.path == ("python" if python_udf else "compiled")
+        assert connection.sql("SELECT f(7.0)").fetchall() == [(4.0,)]

@@ -88,3 +88,11 @@ def test_persistent_function_statement_runs_and_keeps_its_comment(spark, deploye
     assert f"Comment:       compiled by mlfunc 0.1.0 from version {deployed.version} of 'shared_model'" in description
     assert run_query(spark, "SELECT default.kept_udf(7.0D)").collect()[0][0] == 4.0
     run_query(spark, "DROP FUNCTION default.kept_udf")
+
+
+def test_one_name_moves_between_paths(spark, deployed: Deployment) -> None:  # type: ignore[no-untyped-def]
+    uri = "models:/shared_model@champion"
+    for python_udf in (True, False, True, False):
+        registered = register_sql_function(spark, "moving_udf", uri, python_udf=python_udf)
+        assert registered.path == ("python" if python_udf else "compiled")
+        assert run_query(spark, "SELECT moving_udf(7.0D)").collect()[0][0] == 4.0

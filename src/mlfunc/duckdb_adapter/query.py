@@ -55,6 +55,7 @@ def register_duckdb_function(
     """
     if not function_name.isidentifier():
         raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
+    _forget_function(connection, function_name)
     try:
         definition = read_definition(model_uri)
     except CompileError as exc:
@@ -76,6 +77,15 @@ def register_duckdb_function(
             connection, function_name, definition.function, definition.parameters, explain=definition.explain
         )
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
+
+
+def _forget_function(connection: duckdb.DuckDBPyConnection, function_name: str) -> None:
+    # DuckDB creates neither a Python function nor a macro over a Python
+    # function of the same name, so a name moving between paths is freed first.
+    with contextlib.suppress(duckdb.InvalidInputException):
+        connection.remove_function(function_name)
+    with duckdb_errors(f"dropping the earlier function {function_name!r}"):
+        connection.execute(f"DROP MACRO IF EXISTS {quote_identifier(function_name, 'duckdb')}")
 
 
 def create_arrow_function(

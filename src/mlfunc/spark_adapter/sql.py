@@ -85,6 +85,9 @@ def register_sql_function(
             reason = str(exc)
         else:
             with spark_errors(f"creating SQL function {function_name!r} for {model_uri!r}"):
+                # CREATE OR REPLACE refuses to replace a Python UDF of the
+                # same name, such as one registered earlier in the session.
+                spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {function_name}")
                 spark.sql(statement)
             return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
