@@ -9,7 +9,7 @@ import pytest
 
 from mlfunc.errors import InputDataError, SparkError
 from mlfunc.mlflow_adapter.deploy import Deployment
-from mlfunc.spark_adapter.sql import register_sql_function, run_query, spark_errors
+from mlfunc.spark_adapter.sql import create_persistent_function, register_sql_function, run_query, spark_errors
 
 pytestmark = pytest.mark.slow
 
@@ -77,14 +77,11 @@ def test_invalid_function_name(spark) -> None:  # type: ignore[no-untyped-def]
         register_sql_function(spark, "bad-name", "models:/shared_model@champion")
 
 
-def test_persistent_function_statement_runs_and_keeps_its_comment(spark, deployed: Deployment) -> None:  # type: ignore[no-untyped-def]
-    from mlfunc.mlflow_adapter.definition import compile_model, read_definition
-
-    statement = compile_model(
-        read_definition("models:/shared_model@champion"), "spark", function_name="default.kept_udf", temporary=False
-    )
-    run_query(spark, statement)
-    description = "\n".join(row[0] for row in run_query(spark, "DESCRIBE FUNCTION EXTENDED default.kept_udf").collect())
+def test_persistent_function_keeps_its_comment(spark, deployed: Deployment) -> None:  # type: ignore[no-untyped-def]
+    statement = create_persistent_function(spark, "default.kept_udf", "models:/shared_model@champion")
+    assert statement.splitlines()[1] == "CREATE OR REPLACE FUNCTION `default`.`kept_udf`(`x` DOUBLE)"
+    rows = run_query(spark, "DESCRIBE FUNCTION EXTENDED default.kept_udf").collect()
+    description = "\n".join(row[0] for row in rows)
     assert f"Comment:       compiled by mlfunc 0.1.0 from version {deployed.version} of 'shared_model'" in description
     assert run_query(spark, "SELECT default.kept_udf(7.0D)").collect()[0][0] == 4.0
     run_query(spark, "DROP FUNCTION default.kept_udf")

@@ -103,6 +103,21 @@ def register_sql_function(
     return registered(SqlFunction(function_name, model_uri, definition.version, "python", reason))
 
 
+def create_persistent_function(spark: SparkSession, function_name: str, model_uri: str) -> str:
+    """Create ``model_uri`` as the persistent SQL function ``function_name`` in the session's catalog.
+
+    ``function_name`` may be dotted (``catalog.schema.name``). The function
+    is a snapshot of the version the URI resolves to now, and its comment
+    names that version. Returns the statement that was run. Raises
+    CompileError for a function without a SQL translation.
+    """
+    statement = compile_model(read_definition(model_uri), "spark", function_name=function_name, temporary=False)
+    with spark_errors(f"creating persistent SQL function {function_name!r} for {model_uri!r}"):
+        spark.sql(statement)
+    logger.info("Created persistent SQL function %s for %s", function_name, model_uri)
+    return statement
+
+
 def _has_arrow_udfs() -> bool:
     import pyspark.sql.functions
 
