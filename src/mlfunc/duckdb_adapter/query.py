@@ -26,7 +26,7 @@ from mlfunc.core.sql import quote_identifier, sql_type
 from mlfunc.errors import CompileError, DuckDBError, InputDataError
 from mlfunc.mlflow_adapter.definition import (
     SqlFunction,
-    compile_model,
+    compiled_statement,
     read_definition,
     registered,
 )
@@ -61,16 +61,11 @@ def register_duckdb_function(
     except CompileError as exc:
         return _register_pyfunc(connection, function_name, model_uri, reason=str(exc))
 
-    reason = "--python-udf given" if python_udf else ""
-    if not python_udf:
-        try:
-            statement = compile_model(definition, "duckdb", function_name=function_name)
-        except CompileError as exc:
-            reason = str(exc)
-        else:
-            with duckdb_errors(f"creating macro {function_name!r} for {model_uri!r}"):
-                connection.execute(statement)
-            return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
+    statement, reason = compiled_statement(definition, "duckdb", function_name, python_udf=python_udf)
+    if statement is not None:
+        with duckdb_errors(f"creating macro {function_name!r} for {model_uri!r}"):
+            connection.execute(statement)
+        return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
     with duckdb_errors(f"creating function {function_name!r} for {model_uri!r}"):
         create_arrow_function(

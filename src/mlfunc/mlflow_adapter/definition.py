@@ -134,3 +134,15 @@ def compile_model(
     return create_function_statement(
         definition.function, definition.parameters, dialect, function_name, temporary=temporary, comment=comment
     )
+
+
+def compiled_statement(
+    definition: ModelDefinition, dialect: Dialect, function_name: str, *, python_udf: bool
+) -> tuple[str | None, str]:
+    """Return the statement that creates the compiled SQL function, or None and why the Python path runs instead."""
+    if python_udf:
+        return None, "--python-udf given"
+    try:
+        return compile_model(definition, dialect, function_name=function_name), ""
+    except CompileError as exc:
+        return None, str(exc)

@@ -20,6 +20,7 @@ from mlfunc.errors import CompileError, InputDataError, SparkError
 from mlfunc.mlflow_adapter.definition import (
     SqlFunction,
     compile_model,
+    compiled_statement,
     read_definition,
     registered,
 )
@@ -77,19 +78,14 @@ def register_sql_function(
         version = register_model_function(spark, function_name, model_uri)
         return registered(SqlFunction(function_name, model_uri, version, "mlflow", str(exc)))
 
-    reason = "--python-udf given" if python_udf else ""
-    if not python_udf:
-        try:
-            statement = compile_model(definition, "spark", function_name=function_name)
-        except CompileError as exc:
-            reason = str(exc)
-        else:
-            with spark_errors(f"creating SQL function {function_name!r} for {model_uri!r}"):
-                # CREATE OR REPLACE refuses to replace a Python UDF of the
-                # same name, such as one registered earlier in the session.
-                spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {function_name}")
-                spark.sql(statement)
-            return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
+    statement, reason = compiled_statement(definition, "spark", function_name, python_udf=python_udf)
+    if statement is not None:
+        with spark_errors(f"creating SQL function {function_name!r} for {model_uri!r}"):
+            # CREATE OR REPLACE refuses to replace a Python UDF of the same
+            # name, such as one registered earlier in the session.
+            spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {function_name}")
+            spark.sql(statement)
+        return registered(SqlFunction(function_name, model_uri, definition.version, "compiled", ""))
 
     if not _runs_without_user_code(definition.function) or not _has_arrow_udfs():
         # spark_udf ships the model's code to the workers, which may not
