@@ -38,7 +38,7 @@ def evaluate_arrow(
     Integer and DECIMAL inputs of a double column are converted to double
     first, as the compiled SQL does.
     """
-    columns = [_to_numpy(column, array) for column, array in zip(function.inputs, arrays, strict=True)]
+    columns = [_to_numpy(function.name, column, array) for column, array in zip(function.inputs, arrays, strict=True)]
     result = function.evaluate(*columns, **parameters)
     outputs = dict(result) if isinstance(result, Mapping) else {function.output.name: result}
     if explain:
@@ -52,7 +52,7 @@ def evaluate_arrow(
     return pa.StructArray.from_arrays(converted, names=[column.name for column in returned])
 
 
-def _to_numpy(column: Column, array: Any) -> Any:
+def _to_numpy(function: str, column: Column, array: Any) -> Any:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if column.numeric and pa.types.is_decimal(array.type):
@@ -66,7 +66,8 @@ def _to_numpy(column: Column, array: Any) -> Any:
         typed = array.cast(_ARROW_TYPES[column.type], safe=not pa.types.is_integer(array.type))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InputDataError(
-            f"input column {column.name!r} must be {column.type}, got Arrow type {array.type}: {exc}"
+            f"function {function!r} takes a {column.type} for its input {column.name!r}, got a column of "
+            f"Arrow type {array.type} ({exc}): pass a {column.type} column or CAST it in the query"
         ) from exc
     # Nulls become NaN in a double column and None in a string column.
     return typed.to_numpy(zero_copy_only=False)

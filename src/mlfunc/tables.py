@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from mlfunc.core import GoldenCase
 from mlfunc.errors import InputDataError
@@ -129,10 +132,26 @@ def reject_output_over_input(source: Path, target: Path) -> None:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """A SQL query's result, collected in memory."""
+    """A SQL query's result, collected in memory as an Arrow table, which keeps null apart from NaN."""
 
-    frame: pd.DataFrame
-    rows: int
+    table: pa.Table
+
+    @property
+    def rows(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The result in pandas, where a null double becomes NaN."""
+        frame: pd.DataFrame = self.table.to_pandas()
+        return frame
+
+    def preview(self, rows: int) -> str:
+        """Return the first ``rows`` rows as text, showing null as <NA> and NaN as NaN."""
+        return str(self.table.slice(0, rows).to_pandas(types_mapper=pd.ArrowDtype).to_string(index=False))
+
+
+QUERY_OUTPUT_SUFFIXES = (".csv", *sorted(PARQUET_SUFFIXES))
 
 
 def check_query_files(tables: Mapping[str, str], output: str | os.PathLike[str] | None) -> None:
@@ -142,8 +161,30 @@ def check_query_files(tables: Mapping[str, str], output: str | os.PathLike[str] 
             raise InputDataError(f"table file '{path}' not found or not a regular file")
         if output is not None:
             reject_output_over_input(Path(path), Path(output))
-    if output is not None and not Path(output).parent.is_dir():
-        raise InputDataError(f"cannot write output file '{output}': folder '{Path(output).parent}' does not exist")
+    if output is None:
+        return
+    target = Path(output)
+    if target.suffix.lower() not in QUERY_OUTPUT_SUFFIXES:
+        raise InputDataError(
+            f"cannot write output file '{target}': expected a name ending in {', '.join(QUERY_OUTPUT_SUFFIXES)}, "
+            f"got {target.suffix or 'no suffix'!r}"
+        )
+    if not target.parent.is_dir():
+        raise InputDataError(f"cannot write output file '{target}': folder '{target.parent}' does not exist")
+
+
+def write_arrow_table(table: pa.Table, path: str | os.PathLike[str]) -> None:
+    """Write ``table`` as Parquet or CSV (chosen by suffix) without leaving a partial file.
+
+    NaN stays apart from null: in CSV, NaN is written ``nan`` and null as an
+    empty field.
+    """
+    target = Path(path)
+    with atomic_output(target) as temporary:
+        if is_parquet(target):
+            pq.write_table(table, temporary)
+        else:
+            pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:

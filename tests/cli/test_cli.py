@@ -550,3 +550,68 @@ def test_sql_command_with_duckdb(deployed: Deployment, wine_csv: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1].split() == ["6.9", "3.9"]
     assert "SQL function f runs models:/shared_model@champion as a compiled SQL expression" in result.stderr
+
+
+def test_sql_output_needs_a_known_suffix(wine_csv: Path, tmp_path: Path) -> None:
+    result = invoke("sql", "SELECT 1", "--table", f"wine={wine_csv}", "--output", str(tmp_path / "out.json"))
+    assert_one_line_error(result, "expected a name ending in .csv, .parquet, .pq, got '.json'")
+
+
+def test_sql_rejects_a_table_name_given_twice(wine_csv: Path) -> None:
+    result = invoke("sql", "SELECT 1", "--table", f"t={wine_csv}", "--table", "t=other.csv")
+    assert result.exit_code == 2
+    assert "name 't' given twice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--temporary"], "--temporary needs --create-function NAME"),
+        (
+            ["--dialect", "duckdb", "--create-function", "f", "--temporary", "--database", "x.duckdb"],
+            "without --temporary",
+        ),
+    ],
+)
+def test_sql_expr_flag_conflicts(args: list[str], message: str) -> None:
+    result = invoke("sql-expr", "models:/shared_model@champion", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_sql_expr_temporary_dotted_name(deployed: Deployment) -> None:
+    result = invoke("sql-expr", "models:/shared_model@champion", "--create-function", "default.g", "--temporary")
+    assert_one_line_error(result, "invalid temporary function name 'default.g'")
+
+
+def test_sql_duckdb_output_keeps_nan_apart_from_null(tmp_path: Path) -> None:
+    query = "SELECT CAST('NaN' AS DOUBLE) AS a, CAST(NULL AS DOUBLE) AS b, 1.5::DOUBLE AS c"
+    csv_output = tmp_path / "out.csv"
+    assert invoke("sql", query, "--engine", "duckdb", "--output", str(csv_output)).exit_code == 0
+    assert csv_output.read_text().splitlines() == ['"a","b","c"', "nan,,1.5"]
+
+    import pyarrow.parquet as pq
+
+    parquet_output = tmp_path / "out.parquet"
+    assert invoke("sql", query, "--engine", "duckdb", "--output", str(parquet_output)).exit_code == 0
+    table = pq.read_table(parquet_output)
+    assert table.column("a").null_count == 0
+    assert table.column("b").null_count == 1
+
+    printed = invoke("sql", query, "--engine", "duckdb")
+    assert printed.stdout.splitlines()[1].split() == ["NaN", "<NA>", "1.5"]
+
+
+def test_sql_duckdb_error_is_one_line(wine_csv: Path) -> None:
+    result = invoke("sql", "SELEC 1", "--engine", "duckdb", "--table", f"wine={wine_csv}")
+    assert_one_line_error(result, 'Parser Error: syntax error at or near "SELEC"')
+
+
+@pytest.mark.slow
+def test_sql_python_udf_on_text_is_one_error_line(spark, deployed: Deployment, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    query = "SELECT f(colour) FROM wine"
+    model = "f=models:/shared_model@champion"
+    result = invoke("sql", query, "--python-udf", "--model", model, "--table", f"wine={wine_csv}")
+    assert_one_line_error(
+        result, "function 'hybrid' takes a double for its input 'x', got a column of Arrow type string"
+    )

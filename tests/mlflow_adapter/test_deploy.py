@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 from mlfunc.core import HYBRID
-from mlfunc.errors import ModelNotFoundError, ParameterError
+from mlfunc.errors import ModelNotFoundError, ParameterError, RegistryError
 from mlfunc.mlflow_adapter.deploy import Deployment, deploy
 from mlfunc.mlflow_adapter.loading import load_model, prediction_values
 from mlfunc.mlflow_adapter.registry import list_versions
+from tests.conftest import HYBRID_PARAMETERS
 
 
 def test_deploy_logs_parameters_as_run_params(deployed: Deployment) -> None:
@@ -110,3 +111,10 @@ def _with_site_packages(script: str) -> str:
 
     site_packages = sysconfig.get_paths()["purelib"]
     return f"import sys; sys.path.append({site_packages!r})\n" + script
+
+
+def test_name_with_both_quotes_is_refused_before_registering(mlfunc_home: Path) -> None:
+    name = "c'\"q"
+    with pytest.raises(RegistryError, match="contains both kinds of quote"):
+        deploy(HYBRID, HYBRID_PARAMETERS, name=name, alias="champion")
+    assert name not in [model.name for model in mlflow.MlflowClient().search_registered_models()]

@@ -28,6 +28,17 @@ def _split_assignment(value: str, option: str) -> tuple[str, str]:
     return name, target
 
 
+def _assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """Parse NAME=VALUE options into a dict, rejecting a NAME given twice."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, target = _split_assignment(value, option)
+        if name in pairs:
+            raise click.BadParameter(f"name {name!r} given twice: {pairs[name]!r} and {target!r}", param_hint=option)
+        pairs[name] = target
+    return pairs
+
+
 @click.group(cls=MlfuncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlfunc")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
@@ -139,8 +150,8 @@ def sql(
       mlfunc sql "SELECT f(alcohol) FROM wine" --engine duckdb \\
         --model f=models:/custom_model@champion --table wine=wine.parquet
     """
-    model_pairs = [_split_assignment(value, "--model") for value in models]
-    table_pairs = [_split_assignment(value, "--table") for value in tables]
+    model_pairs = _assignments(models, "--model")
+    table_pairs = _assignments(tables, "--table")
 
     if engine == "duckdb":
         from mlfunc.duckdb_adapter.query import run_duckdb_sql as run_query
@@ -148,12 +159,12 @@ def sql(
         from mlfunc.spark_adapter.query import run_sql as run_query
 
     result = run_query(
-        query, models=dict(model_pairs), tables=dict(table_pairs), sep=sep, output=output_path, python_udf=python_udf
+        query, models=model_pairs, tables=table_pairs, sep=sep, output=output_path, python_udf=python_udf
     )
     if output_path:
         click.echo(f"Wrote {result.rows} rows to {output_path}")
         return
-    click.echo(result.frame.head(max_rows).to_string(index=False))
+    click.echo(result.preview(max_rows))
     if result.rows > max_rows:
         click.echo(f"({result.rows} rows, {max_rows} shown; write them all with --output FILE)")
 
@@ -193,8 +204,13 @@ def sql_expr(model_uri: str, dialect: str, function_name: str | None, temporary:
       mlfunc sql-expr models:/custom_model@champion --dialect duckdb \\
         --create-function custom_model_udf --database rules.duckdb
     """
-    if database is not None and (dialect != "duckdb" or function_name is None):
-        raise click.UsageError("--database needs --dialect duckdb and --create-function NAME")
+    if database is not None and (dialect != "duckdb" or function_name is None or temporary):
+        raise click.UsageError(
+            "--database needs --dialect duckdb and --create-function NAME, without --temporary "
+            "(a temporary macro ends with the connection)"
+        )
+    if temporary and function_name is None:
+        raise click.UsageError("--temporary needs --create-function NAME")
 
     from mlfunc.mlflow_adapter.definition import compile_model, read_definition
 

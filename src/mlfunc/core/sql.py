@@ -204,6 +204,11 @@ def create_function_statement(
         raise CompileError(
             f"invalid function name {name!r}: expected NAME or a dotted name such as catalog.schema.NAME"
         )
+    if temporary and len(parts) > 1:
+        raise CompileError(
+            f"invalid temporary function name {name!r}: a temporary function lives in the session, "
+            "not in a catalog or schema; drop the dotted prefix, or create a persistent function"
+        )
     # A dotted name (catalog.schema.function) is quoted part by part.
     quoted = ".".join(quote_identifier(part, dialect) for part in parts)
     scope = "TEMPORARY " if temporary else ""

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
@@ -31,7 +30,7 @@ from mlfunc.mlflow_adapter.definition import (
     registered,
 )
 from mlfunc.mlflow_adapter.loading import input_column_name, load_model, prediction_values
-from mlfunc.tables import QueryResult, check_query_files, detect_delimiter, is_parquet, write_table
+from mlfunc.tables import QueryResult, check_query_files, detect_delimiter, is_parquet, write_arrow_table
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,10 @@ def duckdb_errors(action: str) -> Iterator[None]:
     try:
         yield
     except duckdb.Error as exc:
-        raise DuckDBError(f"{action} failed: {str(exc).strip()}") from exc
+        # DuckDB's message goes on with the query text and a caret under the
+        # error after a blank line; its first paragraph says what is wrong.
+        summary = " ".join(str(exc).strip().split("\n\n")[0].split())
+        raise DuckDBError(f"{action} failed: {summary}") from exc
 
 
 def register_duckdb_function(
@@ -192,13 +194,13 @@ def run_duckdb_sql(
         with duckdb_errors("running the SQL query"):
             relation = connection.sql(query)
             # A statement without a result (DuckDB returns None for some) gives an empty table.
-            result = relation.df() if relation is not None else pd.DataFrame()
+            result = QueryResult(relation.to_arrow_table() if relation is not None else pa.table({}))
     finally:
         connection.close()
 
     if output is not None:
-        write_table(result, output)
-    return QueryResult(frame=result, rows=len(result))
+        write_arrow_table(result.table, output)
+    return result
 
 
 def create_persistent_macro(database: str | Path, statement: str) -> None:

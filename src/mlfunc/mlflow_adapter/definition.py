@@ -46,7 +46,8 @@ class ModelDefinition:
     def describe(self) -> str:
         """Name the version and run this definition was read from, for log lines and comments."""
         if self.version is not None:
-            origin = f"version {self.version.version} of {self.version.name!r}"
+            # Quoted as written, without repr's escapes, for SQL comments.
+            origin = f"version {self.version.version} of '{self.version.name}'"
         else:
             origin = self.model_uri
         run = f", run {self.run_id}" if self.run_id else ""

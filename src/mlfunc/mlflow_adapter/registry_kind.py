@@ -74,7 +74,16 @@ class ModelRegistry:
         return f"models:/{name}/Production" if self.supports_stages else f"models:/{name}@{alias}"
 
     def check_model_name(self, name: str) -> None:
-        """Raise RegistryError if Unity Catalog would reject ``name`` for not having three parts."""
+        """Raise RegistryError if mlfunc could not find ``name`` again, or Unity Catalog would reject it.
+
+        MLflow's search filter has no escape for quotes, so a name with both
+        kinds of quote could be registered but never listed again.
+        """
+        if "'" in name and '"' in name:
+            raise RegistryError(
+                f"invalid model name {name!r}: it contains both kinds of quote, which MLflow's search cannot "
+                "match; remove one of them"
+            )
         if self.kind == "workspace":
             return
         parts = name.split(".")

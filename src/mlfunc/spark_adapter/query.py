@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlfunc.spark_adapter.session import get_spark
 from mlfunc.spark_adapter.sql import register_sql_function, register_table, run_query, spark_errors
-from mlfunc.tables import QueryResult, check_query_files, write_table
+from mlfunc.tables import QueryResult, check_query_files, write_arrow_table
 
 
 def run_sql(
@@ -25,8 +25,9 @@ def run_sql(
     :func:`~mlfunc.spark_adapter.sql.register_sql_function`); ``python_udf``
     keeps every model on the Python path.
 
-    The result is collected to the driver, so it must fit in memory. With
-    ``output`` it is also written as CSV or Parquet, atomically.
+    The result is collected to the driver as an Arrow table, so it must fit
+    in memory. With ``output`` it is also written as CSV or Parquet,
+    atomically.
     """
     check_query_files(tables, output)
 
@@ -38,8 +39,8 @@ def run_sql(
 
     frame = run_query(spark, query)
     with spark_errors("running the SQL query"):
-        result = frame.toPandas()
+        result = QueryResult(frame.toArrow())
 
     if output is not None:
-        write_table(result, output)
-    return QueryResult(frame=result, rows=len(result))
+        write_arrow_table(result.table, output)
+    return result
