@@ -147,8 +147,12 @@ class QueryResult:
         return frame
 
     def preview(self, rows: int) -> str:
-        """Return the first ``rows`` rows as text, showing null as <NA> and NaN as NaN."""
-        return str(self.table.slice(0, rows).to_pandas(types_mapper=pd.ArrowDtype).to_string(index=False))
+        """Return the first ``rows`` rows as text, showing null as <NA> and NaN as NaN.
+
+        Numbers are shown in their shortest exact form (``1e+308``, not 309 digits).
+        """
+        frame = self.table.slice(0, rows).to_pandas(types_mapper=pd.ArrowDtype)
+        return str(frame.to_string(index=False, float_format=repr))
 
 
 QUERY_OUTPUT_SUFFIXES = (".csv", *sorted(PARQUET_SUFFIXES))
@@ -180,11 +184,27 @@ def write_arrow_table(table: pa.Table, path: str | os.PathLike[str]) -> None:
     empty field.
     """
     target = Path(path)
+    if not is_parquet(target):
+        table = _flat_columns(table, target)
     with atomic_output(target) as temporary:
         if is_parquet(target):
             pq.write_table(table, temporary)
         else:
             pa_csv.write_csv(table, temporary, pa_csv.WriteOptions(quoting_style="needed"))
+
+
+def _flat_columns(table: pa.Table, target: Path) -> pa.Table:
+    # CSV has no nested values: a struct column, such as a model's outputs
+    # with an explanation, becomes one column per field ("result.explanation").
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()
+    nested = [field for field in table.schema if pa.types.is_nested(field.type)]
+    if nested:
+        raise InputDataError(
+            f"cannot write column {nested[0].name!r} of type {nested[0].type} to CSV file '{target}': "
+            "write Parquet (.parquet) instead, or select its elements in the query"
+        )
+    return table
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], *, sep: str | None = None) -> None:

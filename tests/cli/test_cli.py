@@ -615,3 +615,29 @@ def test_sql_python_udf_on_text_is_one_error_line(spark, deployed: Deployment, w
     assert_one_line_error(
         result, "function 'hybrid' takes a double for its input 'x', got a column of Arrow type string"
     )
+
+
+@pytest.mark.slow
+def test_sql_pickled_model_on_text_is_one_error_line(spark, original_model: str, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    model = f"f={original_model}"
+    result = invoke("sql", "SELECT f(colour) FROM wine", "--model", model, "--table", f"wine={wine_csv}")
+    assert_one_line_error(result, "running the SQL query failed", "column(s) '0' are not numeric")
+
+
+def test_sql_explained_result_to_csv_gets_one_column_per_field(explained_discount: Deployment, tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("quantity,tier\n150,gold\n")
+    output = tmp_path / "out.csv"
+    model = "d=models:/explained_discount@champion"
+    query = "SELECT d(quantity, tier) AS d FROM orders"
+    result = invoke(
+        "sql", query, "--engine", "duckdb", "--model", model, "--table", f"orders={orders}", "--output", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    assert output.read_text().splitlines() == ['"d.rate","d.explanation"', '0.2,"rule 0"']
+
+
+def test_sql_names_differing_in_case_are_one_name() -> None:
+    result = invoke("sql", "SELECT 1", "--model", "f=models:/a/1", "--model", "F=models:/b/1")
+    assert result.exit_code == 2
+    assert "name 'F' given twice (SQL names ignore case)" in result.stderr

@@ -69,3 +69,20 @@ def test_run_sql_writes_output(spark, deployed: Deployment, wine_csv: Path, tmp_
     assert result.rows == 5
     written = pd.read_parquet(output)
     assert written["y"].tolist()[:4] == HYBRID([4.5, 5.0, 9.4, 12.8], **HYBRID_PARAMETERS).tolist()
+
+
+def test_summary_of_a_worker_traceback_keeps_the_whole_exception_message() -> None:
+    from pyspark.errors import PythonException
+
+    from mlfunc.spark_adapter.sql import _summarise
+
+    text = (
+        "An exception was thrown from the Python worker.\nTraceback (most recent call last):\n"
+        '  File "x.py", line 1, in f\n'
+        "mlflow.exceptions.MlflowException: Failed to enforce schema of data '   x\n0  gold\n9     y'\n"
+        "with schema '['x': double (required)]'."
+    )
+    summary = _summarise(PythonException(text))
+    assert summary.startswith("mlflow.exceptions.MlflowException: Failed to enforce schema of data")
+    assert summary.endswith("with schema '['x': double (required)]'.")
+    assert "\n" not in summary

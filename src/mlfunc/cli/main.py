@@ -31,10 +31,17 @@ def _split_assignment(value: str, option: str) -> tuple[str, str]:
 def _assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
     """Parse NAME=VALUE options into a dict, rejecting a NAME given twice."""
     pairs: dict[str, str] = {}
+    # SQL names ignore case, so F and f would name the same function.
+    seen: dict[str, str] = {}
     for value in values:
         name, target = _split_assignment(value, option)
-        if name in pairs:
-            raise click.BadParameter(f"name {name!r} given twice: {pairs[name]!r} and {target!r}", param_hint=option)
+        if name.lower() in seen:
+            earlier = seen[name.lower()]
+            raise click.BadParameter(
+                f"name {name!r} given twice (SQL names ignore case): {pairs[earlier]!r} and {target!r}",
+                param_hint=option,
+            )
+        seen[name.lower()] = name
         pairs[name] = target
     return pairs
 

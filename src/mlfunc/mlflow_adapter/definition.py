@@ -105,8 +105,7 @@ def read_definition(model_uri: str) -> ModelDefinition:
     config = dict(flavor.get(_CONFIG_KEY) or {})
     if FUNCTION_KEY not in config:
         raise CompileError(
-            f"model {model_uri!r} was not logged by mlfunc from source code, so its function is unknown: "
-            "it runs as MLflow's pyfunc model instead"
+            f"model {model_uri!r} was not logged by mlfunc from source code, so mlfunc cannot read its function"
         )
     explain = bool(config.pop(EXPLAIN_KEY, False))
     try:

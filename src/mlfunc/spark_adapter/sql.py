@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,23 @@ def spark_errors(action: str) -> Iterator[None]:
 
 
 def _summarise(exc: PySparkException) -> str:
-    # A Python UDF error carries the worker's whole traceback. Its last line
-    # is the exception the user can act on.
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    # A Python UDF error carries the worker's whole traceback. Its last
+    # exception line, with the lines its message runs on to, is the error
+    # the user can act on.
+    text = str(exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
-    if "Traceback" in str(exc):
-        return lines[-1]
-    return lines[0]
+    if "Traceback" not in text:
+        return lines[0]
+    starts = [index for index, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
+    summary = " ".join(lines[starts[-1] :] if starts else lines[-1:])
+    return summary if len(summary) <= _SUMMARY_LIMIT else summary[: _SUMMARY_LIMIT - 3] + "..."
+
+
+# "mlflow.exceptions.MlflowException: ..." or "ValueError: ...".
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning)\b[^:]*:")
+_SUMMARY_LIMIT = 500
 
 
 def register_sql_function(
