@@ -42,7 +42,7 @@ def duckdb_errors(action: str) -> Iterator[None]:
         yield
     except duckdb.Error as exc:
         # DuckDB's message goes on with the query text and a caret under the
-        # error after a blank line; its first paragraph says what is wrong.
+        # error after a blank line; its first paragraph names the error.
         summary = " ".join(str(exc).strip().split("\n\n")[0].split())
         raise DuckDBError(f"{action} failed: {summary}") from exc
 
