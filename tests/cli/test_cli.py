@@ -548,7 +548,7 @@ def test_sql_command_with_duckdb(deployed: Deployment, wine_csv: Path) -> None:
         "sql", query, "--engine", "duckdb", "--model", "f=models:/shared_model@champion", "--table", f"wine={wine_csv}"
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1].split() == ["6.9", "3.9"]
+    assert result.stdout.splitlines()[1].split() == ["6.9", "3.9000000000000004"]
     assert "SQL function f runs models:/shared_model@champion as a compiled SQL expression" in result.stderr
 
 
