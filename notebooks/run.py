@@ -69,7 +69,7 @@ display(sample.assign(prediction=prediction_values(predictions)))
 # MAGIC
 # MAGIC The hybrid function compiles to a SQL expression, so the function is a temporary SQL function that Spark
 # MAGIC runs natively, without Python workers. A function that does not compile runs on Python workers instead; the
-# MAGIC printed line says which. It and the `wine` view live in this notebook's Spark session, so the `%sql` cell
+# MAGIC printed line names the path. It and the `wine` view live in this notebook's Spark session, so the `%sql` cell
 # MAGIC below can use both.
 
 # COMMAND ----------

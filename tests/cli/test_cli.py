@@ -608,7 +608,7 @@ def test_sql_duckdb_error_is_one_line(wine_csv: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sql_python_udf_on_text_is_one_error_line(spark, deployed: Deployment, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sql_python_udf_text_error(spark, deployed: Deployment, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
     query = "SELECT f(colour) FROM wine"
     model = "f=models:/shared_model@champion"
     result = invoke("sql", query, "--python-udf", "--model", model, "--table", f"wine={wine_csv}")
@@ -618,13 +618,13 @@ def test_sql_python_udf_on_text_is_one_error_line(spark, deployed: Deployment, w
 
 
 @pytest.mark.slow
-def test_sql_pickled_model_on_text_is_one_error_line(spark, original_model: str, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sql_pickled_model_text_error(spark, original_model: str, wine_csv: Path) -> None:  # type: ignore[no-untyped-def]
     model = f"f={original_model}"
     result = invoke("sql", "SELECT f(colour) FROM wine", "--model", model, "--table", f"wine={wine_csv}")
     assert_one_line_error(result, "running the SQL query failed", "column(s) '0' are not numeric")
 
 
-def test_sql_explained_result_to_csv_gets_one_column_per_field(explained_discount: Deployment, tmp_path: Path) -> None:
+def test_sql_explained_result_csv_columns(explained_discount: Deployment, tmp_path: Path) -> None:
     orders = tmp_path / "orders.csv"
     orders.write_text("quantity,tier\n150,gold\n")
     output = tmp_path / "out.csv"

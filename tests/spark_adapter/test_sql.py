@@ -71,7 +71,7 @@ def test_run_sql_writes_output(spark, deployed: Deployment, wine_csv: Path, tmp_
     assert written["y"].tolist()[:4] == HYBRID([4.5, 5.0, 9.4, 12.8], **HYBRID_PARAMETERS).tolist()
 
 
-def test_summary_of_a_worker_traceback_keeps_the_whole_exception_message() -> None:
+def test_summary_keeps_exception_message() -> None:
     from pyspark.errors import PythonException
 
     from mlfunc.spark_adapter.sql import _summarise

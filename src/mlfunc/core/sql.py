@@ -5,9 +5,9 @@ parameters, into a plain SQL expression over its input columns. The engine
 then evaluates it natively, without sending rows to a Python worker.
 
 The translation must give the same bits as the numpy code, not merely close
-values, so every function writes its arithmetic in the order numpy runs it,
-and numbers are written as DOUBLE literals that both engines parse to the
-same double as Python (``repr`` digits with an exponent: ``5.0E0``).
+values. So every function writes its arithmetic in the order numpy runs it.
+Numbers are DOUBLE literals that both engines parse to the same double as
+Python: ``repr`` digits with an exponent, such as ``5.0E0``.
 
 Both engines order NaN above every other double and treat NaN = NaN as
 true, where numpy's comparisons with NaN are all false. The translations
@@ -47,7 +47,7 @@ _TYPES: dict[Dialect, dict[str, str]] = {
 
 
 class SqlWriter:
-    """Writes the pieces of an expression in one dialect: columns, literals, NaN tests.
+    """A writer of the pieces of an expression in one dialect: columns, literals, NaN tests.
 
     ``columns`` maps an input column name to the SQL text that stands for
     it; by default, the quoted column name.
@@ -66,7 +66,7 @@ class SqlWriter:
         return quote_identifier(name, self.dialect)
 
     def number(self, value: float) -> str:
-        """Return a DOUBLE literal that parses to exactly ``value``; negative ones in parentheses."""
+        """Return a DOUBLE literal that parses to exactly ``value``, in parentheses when negative."""
         value = float(value)
         if math.isnan(value):
             return "CAST('NaN' AS DOUBLE)"
@@ -88,7 +88,7 @@ class SqlWriter:
         return "'" + value.replace("'", "''") + "'"
 
     def literal(self, value: Any, column: Column) -> str:
-        """Return a literal of ``column``'s type; a decimal one from the digits of the rounded double."""
+        """Return a literal of ``column``'s type. A decimal literal takes the digits of the rounded double."""
         if column.type == "decimal":
             return f"CAST('{decimal_digits(value, column)}' AS {sql_type(column, self.dialect)})"
         return self.number(value) if column.type == "double" else self.text(str(value))

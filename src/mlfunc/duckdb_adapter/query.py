@@ -21,10 +21,11 @@ from duckdb.func import FunctionNullHandling, PythonUDFType
 from mlfunc.arrow_eval import evaluate_arrow, output_columns
 from mlfunc.core import BusinessFunction
 from mlfunc.core.function import Column
-from mlfunc.core.sql import quote_identifier, sql_type
+from mlfunc.core.sql import SqlWriter, quote_identifier, sql_type
 from mlfunc.errors import CompileError, DuckDBError, InputDataError
 from mlfunc.mlflow_adapter.definition import (
     SqlFunction,
+    check_function_name,
     compiled_statement,
     read_definition,
     registered,
@@ -41,8 +42,8 @@ def duckdb_errors(action: str) -> Iterator[None]:
     try:
         yield
     except duckdb.Error as exc:
-        # DuckDB's message goes on with the query text and a caret under the
-        # error after a blank line; its first paragraph names the error.
+        # After a blank line, DuckDB's message goes on with the query text and
+        # a caret under the error. Its first paragraph names the error.
         summary = " ".join(str(exc).strip().split("\n\n")[0].split())
         raise DuckDBError(f"{action} failed: {summary}") from exc
 
@@ -55,8 +56,7 @@ def register_duckdb_function(
     With ``python_udf``, or when the function has no SQL translation, it
     runs as a Python function on Arrow batches instead.
     """
-    if not function_name.isidentifier():
-        raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
+    check_function_name(function_name)
     _forget_function(connection, function_name)
     try:
         definition = read_definition(model_uri)
@@ -109,7 +109,7 @@ def create_arrow_function(
         [_duckdb_type(column) for column in function.inputs],
         _result_type(output_columns(function, explain=explain)),
         type=PythonUDFType.ARROW,
-        # Nulls reach the function, which decides what they give.
+        # DuckDB passes nulls to the function instead of skipping the call.
         null_handling=FunctionNullHandling.SPECIAL,
     )
 
@@ -146,27 +146,25 @@ def _result_type(columns: tuple[Column, ...]) -> Any:
 def register_duckdb_table(
     connection: duckdb.DuckDBPyConnection, table_name: str, path: str | Path, *, sep: str | None = None
 ) -> None:
-    """Make a CSV or Parquet file queryable as the view ``table_name``; DuckDB reads it during the query."""
+    """Make a CSV or Parquet file queryable as the view ``table_name``. DuckDB reads the file during the query."""
     source = Path(path)
     if not table_name.isidentifier():
         raise InputDataError(f"invalid table name {table_name!r}: use letters, digits and underscores")
     if not source.is_file():
         raise InputDataError(f"input file '{source}' for table {table_name!r} not found or not a regular file")
 
-    location = _text(str(source))
+    writer = SqlWriter("duckdb")
+    location = writer.text(str(source))
     if is_parquet(source):
         reader = f"read_parquet({location})"
     else:
-        reader = f"read_csv({location}, header = true, delim = {_text(sep or detect_delimiter(source))})"
+        delimiter = writer.text(sep or detect_delimiter(source))
+        reader = f"read_csv({location}, header = true, delim = {delimiter})"
     with duckdb_errors(f"reading '{source}' as table {table_name!r}"):
         connection.execute(
             f"CREATE OR REPLACE TEMP VIEW {quote_identifier(table_name, 'duckdb')} AS SELECT * FROM {reader}"
         )
     logger.info("Registered table %s from %s", table_name, source)
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def run_duckdb_sql(
@@ -180,7 +178,7 @@ def run_duckdb_sql(
 ) -> QueryResult:
     """Register ``models`` (SQL name to model URI) and ``tables`` (name to file), and run ``query`` with DuckDB.
 
-    The result is collected in memory; with ``output`` it is also written
+    The result is collected in memory. With ``output`` it is also written
     as CSV or Parquet, atomically.
     """
     check_query_files(tables, output)

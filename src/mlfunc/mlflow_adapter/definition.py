@@ -1,4 +1,4 @@
-"""What a logged model computes: its business function and parameters, read from its MLmodel file.
+"""The business function and parameters of a logged model, read from its MLmodel file.
 
 The SQL paths use this to compile a version to SQL, or to evaluate it in a
 Python function without MLflow's model wrapper.
@@ -15,7 +15,7 @@ from mlflow.models import get_model_info
 from mlfunc import __version__
 from mlfunc.core import BusinessFunction, get_function
 from mlfunc.core.sql import Dialect, compile_sql, create_function_statement
-from mlfunc.errors import CompileError, MlfuncError
+from mlfunc.errors import CompileError, InputDataError, MlfuncError
 from mlfunc.mlflow_adapter.model import EXPLAIN_KEY, FUNCTION_KEY, decode_config
 from mlfunc.mlflow_adapter.registry import RegisteredVersion, registry_errors, resolve_version
 from mlfunc.mlflow_adapter.store import use_store
@@ -80,6 +80,12 @@ class SqlFunction:
         """Say how the function runs, for log lines, the CLI and the demo."""
         text = f"{self.name} runs {self.model_uri} as {_PATH_NAMES[self.path]}"
         return f"{text} ({self.reason})" if self.reason else text
+
+
+def check_function_name(function_name: str) -> None:
+    """Raise InputDataError unless ``function_name`` is a plain SQL function name."""
+    if not function_name.isidentifier():
+        raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
 
 
 def registered(function: SqlFunction) -> SqlFunction:

@@ -20,6 +20,7 @@ from mlfunc.core.sql import sql_type
 from mlfunc.errors import CompileError, InputDataError, SparkError
 from mlfunc.mlflow_adapter.definition import (
     SqlFunction,
+    check_function_name,
     compile_model,
     compiled_statement,
     read_definition,
@@ -81,7 +82,7 @@ def register_sql_function(
     on Python workers on Arrow batches; a model mlfunc did not log from
     source code runs through ``mlflow.pyfunc.spark_udf``.
     """
-    _check_name(function_name)
+    check_function_name(function_name)
     try:
         definition = read_definition(model_uri)
     except CompileError as exc:
@@ -99,8 +100,8 @@ def register_sql_function(
 
     if not _runs_without_user_code(definition.function) or not _has_arrow_udfs():
         # spark_udf ships the model's code to the workers, which may not
-        # import the user's own module. It also runs on PySpark before 4.1
-        # (a Databricks runtime's, say), which has no Arrow UDFs.
+        # import the user's own module. It also runs on PySpark before 4.1,
+        # which has no Arrow UDFs.
         version = register_model_function(spark, function_name, model_uri)
         return registered(SqlFunction(function_name, model_uri, version, "mlflow", reason))
     with spark_errors(f"registering {model_uri!r} as SQL function {function_name!r}"):
@@ -125,6 +126,8 @@ def create_persistent_function(spark: SparkSession, function_name: str, model_ur
 
 
 def _has_arrow_udfs() -> bool:
+    # NOTE: the tests run PySpark 4.3 only, so they never take the fallback
+    # for a PySpark without arrow_udf, such as one on Spark 4.0.
     import pyspark.sql.functions
 
     return hasattr(pyspark.sql.functions, "arrow_udf")
@@ -156,11 +159,6 @@ def arrow_function(function: BusinessFunction, parameters: Mapping[str, Any], *,
     return arrow_udf(evaluate, returnType=_spark_type(columns))
 
 
-def _check_name(function_name: str) -> None:
-    if not function_name.isidentifier():
-        raise InputDataError(f"invalid SQL function name {function_name!r}: use letters, digits and underscores")
-
-
 def register_model_function(spark: SparkSession, function_name: str, model_uri: str) -> RegisteredVersion | None:
     """Register ``model_uri`` as the Spark SQL function ``function_name`` through ``mlflow.pyfunc.spark_udf``.
 
@@ -168,7 +166,7 @@ def register_model_function(spark: SparkSession, function_name: str, model_uri: 
     version the URI resolved to. :func:`register_sql_function` chooses a
     faster path where the model allows one.
     """
-    _check_name(function_name)
+    check_function_name(function_name)
 
     use_store()
     version = resolve_version(model_uri)
